@@ -1,0 +1,66 @@
+// Wires one gateway from a validated config: adapters (one HTTP pool each), the run service,
+// the Yoga server, and a node HTTP server around it.
+import { createServer as createHttpServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { DestinationStream, Logger } from 'pino';
+import type { Config } from './config.js';
+import { createLogger } from './logger.js';
+import { createAdapters, type Adapters } from './providers/index.js';
+import type { ResponseObserver } from './providers/http.js';
+import { RunService } from './runs/run-service.js';
+import { createServer, type GatewayYoga } from './server.js';
+
+export interface GatewayOptions {
+  logger?: Logger;
+  logDestination?: DestinationStream;
+  /** Sees every upstream answer (tests use it to read headers such as Prism's sl-violations). */
+  observer?: ResponseObserver;
+}
+
+export interface Gateway {
+  config: Config;
+  logger: Logger;
+  yoga: GatewayYoga;
+  service: RunService;
+  adapters: Adapters;
+  /** Starts listening on config.host:config.port (0 picks a free port); resolves with the GraphQL URL. */
+  listen(): Promise<string>;
+  close(): Promise<void>;
+}
+
+export function createGateway(config: Config, options: GatewayOptions = {}): Gateway {
+  const logger = options.logger ?? createLogger(config.logLevel, options.logDestination);
+  const adapters = createAdapters(config, logger, options.observer);
+  const service = new RunService(adapters.configured, config.providers);
+  const yoga = createServer({ service, logger });
+  let server: Server | undefined;
+
+  return {
+    config,
+    logger,
+    yoga,
+    service,
+    adapters,
+    listen: () =>
+      new Promise((resolve, reject) => {
+        server = createHttpServer(yoga);
+        server.once('error', reject);
+        server.listen(config.port, config.host, () => {
+          const { port } = server!.address() as AddressInfo;
+          const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+          resolve(`http://${host}:${port}/graphql`);
+        });
+      }),
+    close: async () => {
+      if (server) {
+        const s = server;
+        await new Promise<void>((resolve) => {
+          s.closeAllConnections();
+          s.close(() => resolve());
+        });
+      }
+      await yoga.dispose();
+      await adapters.close();
+    },
+  };
+}

@@ -1,0 +1,76 @@
+// DataFramer: POST /api/dataframer/runs/{id}/cancel/ (trailing slash is part of the path),
+// 204 with no body on success, 400 "Cannot cancel job" for a run that already finished, which
+// may well be cancelled already: a read tells ALREADY_CANCELLED from RunNotCancellableError.
+import type { CancelOptions, CancelResult, RunRef, RunSnapshot } from '../runs/domain.js';
+import { RunNotCancellableError } from '../runs/errors.js';
+import { HttpClient, isObject, readErrorEnvelope, upstreamPath } from './http.js';
+import { StatusTable, str, type ProviderAdapter, type RunReader } from './provider.js';
+
+export const dataframerStatuses = new StatusTable({
+  PENDING: ['PENDING'],
+  QUEUED: [],
+  RUNNING: ['PROCESSING', 'IN_PROGRESS'], // IN_PROGRESS: named in the Generate guide, not the enum
+  SUCCEEDED: ['SUCCEEDED'],
+  FAILED: ['FAILED'],
+  CANCELLED: ['CANCELED', 'CANCELLED'],
+  UNKNOWN: [],
+});
+
+export class DataFramerAdapter implements ProviderAdapter {
+  readonly provider = 'DATAFRAMER' as const;
+
+  constructor(
+    private readonly http: HttpClient,
+    private readonly apiKey: string,
+  ) {}
+
+  validate(): void {}
+
+  async cancel(ref: RunRef, _options: CancelOptions, read: RunReader): Promise<CancelResult> {
+    const res = await this.http.request({
+      method: 'POST',
+      path: upstreamPath`/api/dataframer/runs/${ref.providerRunId}/cancel/`,
+      headers: this.auth(),
+    });
+    if (res.status === 204 || res.status === 200) {
+      return { outcome: 'CANCELLED', run: { ref, status: 'CANCELLED', providerStatus: 'CANCELED', complete: false } };
+    }
+    if (res.status === 400 && /cannot cancel/i.test(readErrorEnvelope(res).message ?? '')) {
+      const run = await read(ref);
+      if (run.status === 'CANCELLED') return { outcome: 'ALREADY_CANCELLED', run };
+      throw new RunNotCancellableError(run, { providerHttpStatus: 400 });
+    }
+    throw this.http.errorFor(res, ref);
+  }
+
+  async read(ref: RunRef): Promise<RunSnapshot> {
+    const res = await this.http.request({
+      method: 'GET',
+      path: upstreamPath`/api/dataframer/runs/${ref.providerRunId}/`,
+      headers: this.auth(),
+    });
+    if (res.status !== 200) throw this.http.errorFor(res, ref);
+    if (!isObject(res.json)) throw this.http.malformed(res, 'a body that is not a run object');
+    return toSnapshot(ref, res.json);
+  }
+
+  close(): Promise<void> {
+    return this.http.close();
+  }
+
+  private auth(): Record<string, string> {
+    return { authorization: `Bearer ${this.apiKey}` };
+  }
+}
+
+function toSnapshot(ref: RunRef, run: Record<string, unknown>): RunSnapshot {
+  const providerStatus = str(run.status);
+  return {
+    ref,
+    status: dataframerStatuses.normalize(providerStatus),
+    providerStatus,
+    createdAt: str(run.created_at),
+    finishedAt: str(run.completed_at),
+    complete: true,
+  };
+}

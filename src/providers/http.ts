@@ -1,0 +1,322 @@
+// The one HTTP core every adapter uses: a keep-alive undici pool per provider origin, a deadline
+// on every request, bounded bodies, JSON parsed only when the answer is JSON, the providers'
+// error envelopes read in one place, and credentials kept out of everything it reports.
+import { Pool, errors as undiciErrors } from 'undici';
+import type { Logger } from 'pino';
+import type { RunProvider, RunRef } from '../runs/domain.js';
+import {
+  GatewayError,
+  InvalidRunInputError,
+  ProviderAuthError,
+  ProviderConflictError,
+  ProviderForbiddenError,
+  ProviderPaymentRequiredError,
+  ProviderRateLimitedError,
+  ProviderUnavailableError,
+  RunNotFoundError,
+  providerLabel,
+  type UpstreamDetails,
+} from '../runs/errors.js';
+
+export interface HttpOptions {
+  /** Whole-request deadline: connect, headers and body together. */
+  timeoutMs: number;
+  /** Bodies larger than this are refused rather than buffered. */
+  maxBodyBytes: number;
+  /** Upper bound of sockets to the provider's origin. */
+  connections: number;
+}
+
+export const DEFAULT_HTTP_OPTIONS: HttpOptions = { timeoutMs: 8_000, maxBodyBytes: 1_048_576, connections: 32 };
+
+export interface UpstreamRequest {
+  method: 'GET' | 'POST';
+  /** Path below the base URL, already encoded (build it with `upstreamPath`). */
+  path: string;
+  headers?: Record<string, string>;
+  /** Sent as application/json when present. */
+  json?: unknown;
+}
+
+export interface UpstreamResponse {
+  status: number;
+  headers: Record<string, string>;
+  text: string;
+  /** The parsed body when the provider sent JSON; undefined for empty or non-JSON bodies. */
+  json: unknown;
+}
+
+export interface ResponseObserver {
+  (event: { provider: RunProvider; request: UpstreamRequest; response: UpstreamResponse; durationMs: number }): void;
+}
+
+/**
+ * Builds an upstream path from a template, percent-encoding every interpolated value so a run id
+ * can never add a path segment (`a/b`), climb out of one (`..`), or start a query (`?`).
+ */
+export function upstreamPath(strings: TemplateStringsArray, ...values: string[]): string {
+  return strings.reduce((out, s, i) => out + s + (i < values.length ? encodeSegment(values[i]!) : ''), '');
+}
+
+function encodeSegment(value: string): string {
+  const encoded = encodeURIComponent(value);
+  return encoded === '.' || encoded === '..' ? encoded.replace(/\./g, '%2E') : encoded;
+}
+
+export class HttpClient {
+  private readonly pool: Pool;
+  private readonly prefix: string;
+  readonly origin: string;
+
+  constructor(
+    readonly provider: RunProvider,
+    baseUrl: string,
+    private readonly options: HttpOptions,
+    private readonly logger: Logger,
+    private readonly redactor: Redactor,
+    private readonly observer?: ResponseObserver,
+  ) {
+    const url = new URL(baseUrl);
+    this.origin = url.origin;
+    this.prefix = url.pathname.replace(/\/+$/, '');
+    this.pool = new Pool(this.origin, {
+      connections: options.connections,
+      keepAliveTimeout: 30_000,
+      connectTimeout: Math.min(options.timeoutMs, 5_000),
+      headersTimeout: options.timeoutMs,
+      bodyTimeout: options.timeoutMs,
+    });
+  }
+
+  /**
+   * Sends one request. Resolves with any HTTP answer (the adapter interprets status codes);
+   * rejects only with ProviderUnavailableError: refused or reset connections, deadlines,
+   * oversized bodies.
+   */
+  async request(req: UpstreamRequest): Promise<UpstreamResponse> {
+    const started = performance.now();
+    const headers: Record<string, string> = { accept: 'application/json', ...req.headers };
+    let body: string | undefined;
+    if (req.json !== undefined) {
+      body = JSON.stringify(req.json);
+      headers['content-type'] = 'application/json';
+    }
+    const signal = AbortSignal.timeout(this.options.timeoutMs);
+    let response: UpstreamResponse;
+    try {
+      const res = await this.pool.request({ method: req.method, path: this.prefix + req.path, headers, body, signal });
+      const text = await readBounded(res.body, this.options.maxBodyBytes);
+      const responseHeaders = flattenHeaders(res.headers);
+      response = { status: res.statusCode, headers: responseHeaders, text, json: parseJson(responseHeaders, text) };
+    } catch (error) {
+      const reason = describeFailure(error, this.options);
+      this.logger.warn(
+        { provider: this.provider, method: req.method, path: req.path, durationMs: elapsed(started), failure: reason },
+        'upstream request failed',
+      );
+      throw new ProviderUnavailableError(this.provider, reason, true);
+    }
+    const durationMs = elapsed(started);
+    this.logger.info(
+      { provider: this.provider, method: req.method, path: req.path, status: response.status, durationMs },
+      'upstream request',
+    );
+    this.observer?.({ provider: this.provider, request: req, response, durationMs });
+    return response;
+  }
+
+  /** Maps an error answer to its typed error the way every provider agrees on; adapters handle their quirks first. */
+  errorFor(res: UpstreamResponse, ref: RunRef): GatewayError {
+    return mapErrorResponse(this.provider, res, ref, this.redactor);
+  }
+
+  /** A 2xx answer whose body is not what the provider documents. */
+  malformed(res: UpstreamResponse, what: string): ProviderUnavailableError {
+    return new ProviderUnavailableError(this.provider, `it answered HTTP ${res.status} with ${what}.`, false, {
+      providerHttpStatus: res.status,
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.pool.close();
+  }
+}
+
+/** Replaces every configured secret in text that came from upstream before it goes anywhere. */
+export class Redactor {
+  private readonly secrets: string[];
+  constructor(secrets: Iterable<string | undefined>) {
+    this.secrets = [...secrets].filter((s): s is string => typeof s === 'string' && s.length >= 4);
+  }
+  redact(text: string): string {
+    let out = text;
+    for (const s of this.secrets) out = out.split(s).join('[REDACTED]');
+    return out;
+  }
+}
+
+export interface ErrorEnvelope {
+  message?: string;
+  code?: string;
+}
+
+/**
+ * Reads a provider's error body. The five envelopes do not collide, so one reader serves all:
+ * DataFramer `{error}` (or DRF `{detail}`), Retab `{detail: string | {code,message} | [{msg}]}`,
+ * Runflow `{code, message, errors[{type}]}`, Playbook `{result}` or `{description}`,
+ * Trigger.dev `{error, code}` and its problem+json 429 `{title, detail}`.
+ */
+export function readErrorEnvelope(res: UpstreamResponse): ErrorEnvelope {
+  const body = res.json;
+  if (!isObject(body)) {
+    const text = res.text.trim();
+    return text && text.length <= 300 && !text.startsWith('<') ? { message: text } : {};
+  }
+  const out: ErrorEnvelope = {};
+  const pick = (v: unknown) => (typeof v === 'string' && v.trim() ? v.trim() : undefined);
+  const detail = body.detail;
+  if (Array.isArray(detail)) {
+    const msgs = detail
+      .filter(isObject)
+      .map((d) => {
+        const loc = Array.isArray(d.loc) ? d.loc.filter((p) => p !== 'body' && p !== 'path').join('.') : '';
+        return pick(d.msg) ? (loc ? `${loc}: ${d.msg}` : String(d.msg)) : undefined;
+      })
+      .filter(Boolean);
+    if (msgs.length) out.message = msgs.join('; ');
+  } else if (isObject(detail)) {
+    out.message = pick(detail.message);
+    out.code = pick(detail.code);
+  }
+  const error = body.error;
+  if (isObject(error)) {
+    out.message ??= pick(error.message);
+    out.code ??= pick(error.code);
+  }
+  out.message ??= pick(error) ?? pick(body.message) ?? pick(detail) ?? pick(body.result) ?? pick(body.description) ?? pick(body.title);
+  out.code ??= pick(body.code);
+  const first = Array.isArray(body.errors) ? body.errors.find(isObject) : undefined;
+  if (first) {
+    const type = pick(first.type) ?? pick(first.code);
+    if (type) out.code = out.code ? `${out.code}/${type}` : type;
+    out.message ??= pick(first.message) ?? pick(first.msg);
+  }
+  return out;
+}
+
+/** Seconds until a rate limit lifts, from Retry-After (seconds or HTTP date), retry-after-ms or x-ratelimit-reset. */
+export function retryAfterSeconds(headers: Record<string, string>, now = Date.now()): number | undefined {
+  const ms = Number(headers['retry-after-ms']);
+  if (headers['retry-after-ms'] && Number.isFinite(ms) && ms >= 0) return ms / 1000;
+  const ra = headers['retry-after']?.trim();
+  if (ra) {
+    if (/^\d+(\.\d+)?$/.test(ra)) return Number(ra);
+    const date = Date.parse(ra);
+    if (!Number.isNaN(date)) return Math.max(0, (date - now) / 1000);
+  }
+  const reset = headers['x-ratelimit-reset']?.trim();
+  if (reset && /^\d+(\.\d+)?$/.test(reset)) {
+    const n = Number(reset);
+    // Trigger.dev sends epoch milliseconds; others that use this header send epoch seconds or a delta.
+    if (n > 1e12) return Math.max(0, (n - now) / 1000);
+    if (n > 1e9) return Math.max(0, n - now / 1000);
+    return n;
+  }
+  return undefined;
+}
+
+function mapErrorResponse(provider: RunProvider, res: UpstreamResponse, ref: RunRef, redactor: Redactor): GatewayError {
+  const envelope = readErrorEnvelope(res);
+  const message = envelope.message ? redactor.redact(truncate(envelope.message)) : undefined;
+  const details: UpstreamDetails = { providerHttpStatus: res.status, providerCode: envelope.code };
+  const s = res.status;
+  if (s === 401) return new ProviderAuthError(provider, undefined, details);
+  if (s === 402) return new ProviderPaymentRequiredError(provider, details);
+  if (s === 403) return new ProviderForbiddenError(provider, details);
+  if (s === 404) return new RunNotFoundError(provider, ref.providerRunId, details);
+  if (s === 409) return new ProviderConflictError(provider, message, details);
+  if (s === 429) return new ProviderRateLimitedError(provider, retryAfterSeconds(res.headers), details);
+  if (s === 400 || s === 413 || s === 422) {
+    return new InvalidRunInputError(
+      `${providerLabel(provider)} rejected the request as invalid${message ? `: ${message}` : '.'}`,
+      undefined,
+      provider,
+      details,
+    );
+  }
+  if (s >= 500) {
+    return new ProviderUnavailableError(provider, `it answered HTTP ${s}.`, s === 502 || s === 503 || s === 504, details);
+  }
+  return new ProviderUnavailableError(provider, `it answered with unexpected HTTP ${s}.`, false, details);
+}
+
+async function readBounded(body: AsyncIterable<Buffer> & { destroy(err?: Error): void }, max: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    size += chunk.length;
+    if (size > max) {
+      body.destroy();
+      throw new BodyTooLargeError(max);
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+class BodyTooLargeError extends Error {
+  constructor(readonly max: number) {
+    super('body too large');
+  }
+}
+
+function describeFailure(error: unknown, options: HttpOptions): string {
+  if (error instanceof BodyTooLargeError) return `its answer exceeded ${error.max} bytes.`;
+  const e = error as { name?: string; code?: string };
+  if (e?.name === 'TimeoutError' || e?.name === 'AbortError' || error instanceof undiciErrors.RequestAbortedError) {
+    return `no answer within ${options.timeoutMs} ms.`;
+  }
+  if (error instanceof undiciErrors.HeadersTimeoutError || error instanceof undiciErrors.BodyTimeoutError) {
+    return `no answer within ${options.timeoutMs} ms.`;
+  }
+  if (error instanceof undiciErrors.ConnectTimeoutError) return 'the connection timed out.';
+  switch (e?.code) {
+    case 'ECONNREFUSED':
+      return 'the connection was refused.';
+    case 'ECONNRESET':
+    case 'UND_ERR_SOCKET':
+      return 'the connection was reset.';
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return 'its host name could not be resolved.';
+    default:
+      return 'the request failed at the network level.';
+  }
+}
+
+function flattenHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(headers)) if (v !== undefined) out[k.toLowerCase()] = Array.isArray(v) ? v.join(', ') : v;
+  return out;
+}
+
+function parseJson(headers: Record<string, string>, text: string): unknown {
+  if (!text.trim() || !/json/i.test(headers['content-type'] ?? '')) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+export function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function truncate(s: string): string {
+  return s.length > 300 ? `${s.slice(0, 297)}...` : s;
+}
+
+function elapsed(started: number): number {
+  return Math.round(performance.now() - started);
+}

@@ -1,0 +1,60 @@
+// The one small interface every provider adapter implements. Adapters know one vendor's dialect
+// and nothing of GraphQL; they throw the typed errors of runs/errors.ts.
+import type { CancelOptions, CancelResult, RunProvider, RunRef, RunSnapshot, RunStatus } from '../runs/domain.js';
+
+export interface ProviderCapabilities {
+  cancel: boolean;
+  read: boolean;
+}
+
+/** What each provider's API offers, known without credentials so clients can tell before they try. */
+export const CAPABILITIES: Record<RunProvider, ProviderCapabilities> = {
+  DATAFRAMER: { cancel: true, read: true },
+  RETAB: { cancel: true, read: true },
+  RUNFLOW: { cancel: true, read: true },
+  PLAYBOOK: { cancel: true, read: false }, // Playbook documents no single-run read
+  TRIGGER_DEV: { cancel: true, read: true },
+};
+
+/** Reads a run; adapters use it for the reads a cancel needs, so those reads share the request's loader. */
+export type RunReader = (ref: RunRef) => Promise<RunSnapshot>;
+
+export interface ProviderAdapter {
+  readonly provider: RunProvider;
+  /** Input rules this provider documents; throws InvalidRunInputError before any upstream call. */
+  validate(ref: RunRef, options: CancelOptions): void;
+  cancel(ref: RunRef, options: CancelOptions, read: RunReader): Promise<CancelResult>;
+  /** Throws OperationNotSupportedError where the provider documents no read. */
+  read(ref: RunRef): Promise<RunSnapshot>;
+  close(): Promise<void>;
+}
+
+/**
+ * A provider's status vocabulary: literal -> normalized status. Lookup trims and ignores case,
+ * so `CANCELED`, `canceled` and `Cancelled ` all resolve; unknown literals become UNKNOWN and the
+ * literal itself is kept for the client.
+ */
+export class StatusTable {
+  private readonly map: Map<string, RunStatus>;
+  constructor(entries: Record<RunStatus, readonly string[]>) {
+    this.map = new Map();
+    for (const [status, literals] of Object.entries(entries) as [RunStatus, readonly string[]][]) {
+      for (const literal of literals) this.map.set(literal.trim().toLowerCase(), status);
+    }
+  }
+  normalize(literal: unknown): RunStatus {
+    return typeof literal === 'string' ? (this.map.get(literal.trim().toLowerCase()) ?? 'UNKNOWN') : 'UNKNOWN';
+  }
+  literals(): string[] {
+    return [...this.map.keys()];
+  }
+}
+
+export function isTerminal(status: RunStatus): boolean {
+  return status === 'SUCCEEDED' || status === 'FAILED' || status === 'CANCELLED';
+}
+
+/** Reads an optional string field; anything else (null, numbers, objects) counts as absent. */
+export function str(v: unknown): string | undefined {
+  return typeof v === 'string' && v !== '' ? v : undefined;
+}

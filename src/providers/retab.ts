@@ -1,0 +1,102 @@
+// Retab experiment runs: POST /v1/workflows/experiments/runs/{id}/cancel answers 200 with the
+// run's new lifecycle (which may not be `cancelled` if the cancel lost a race), and 404 both for
+// a run that does not exist and for one that is no longer cancellable: a read tells which.
+import type { CancelOptions, CancelResult, RunRef, RunSnapshot } from '../runs/domain.js';
+import { ProviderConflictError, RunNotCancellableError, RunNotFoundError } from '../runs/errors.js';
+import { HttpClient, isObject, upstreamPath } from './http.js';
+import { StatusTable, isTerminal, str, type ProviderAdapter, type RunReader } from './provider.js';
+
+// Experiment-run vocabulary only; Retab's workflow runs use a different set.
+export const retabStatuses = new StatusTable({
+  PENDING: ['pending'],
+  QUEUED: ['queued'],
+  RUNNING: ['running'],
+  SUCCEEDED: ['completed'],
+  FAILED: ['error'],
+  CANCELLED: ['cancelled', 'canceled'],
+  UNKNOWN: [],
+});
+
+export class RetabAdapter implements ProviderAdapter {
+  readonly provider = 'RETAB' as const;
+
+  constructor(
+    private readonly http: HttpClient,
+    private readonly apiKey: string,
+  ) {}
+
+  validate(): void {}
+
+  async cancel(ref: RunRef, _options: CancelOptions, read: RunReader): Promise<CancelResult> {
+    const res = await this.http.request({
+      method: 'POST',
+      path: upstreamPath`/v1/workflows/experiments/runs/${ref.providerRunId}/cancel`,
+      headers: this.auth(),
+    });
+    if (res.status === 200) {
+      if (!isObject(res.json) || !isObject(res.json.lifecycle)) throw this.http.malformed(res, 'a body without a lifecycle');
+      // The cancel response carries the lifecycle and timing but not the whole run.
+      const run = { ...toSnapshot(ref, res.json), complete: false };
+      if (run.status === 'CANCELLED') return { outcome: 'CANCELLED', run };
+      if (isTerminal(run.status)) throw new RunNotCancellableError(run, { providerHttpStatus: 200 });
+      return { outcome: 'CANCEL_REQUESTED', run };
+    }
+    if (res.status === 404) {
+      let run: RunSnapshot;
+      try {
+        run = await read(ref);
+      } catch (error) {
+        if (error instanceof RunNotFoundError) throw new RunNotFoundError(this.provider, ref.providerRunId, { providerHttpStatus: 404 });
+        throw error;
+      }
+      if (run.status === 'CANCELLED') return { outcome: 'ALREADY_CANCELLED', run };
+      if (isTerminal(run.status)) throw new RunNotCancellableError(run, { providerHttpStatus: 404 });
+      // Still in flight yet "not cancellable": Retab's read-after-write lag; a retry may succeed.
+      throw new ProviderConflictError(
+        this.provider,
+        `the run is ${run.providerStatus ?? 'in flight'} but Retab refused to cancel it; retry shortly.`,
+        { providerHttpStatus: 404 },
+      );
+    }
+    throw this.http.errorFor(res, ref);
+  }
+
+  async read(ref: RunRef): Promise<RunSnapshot> {
+    const res = await this.http.request({
+      method: 'GET',
+      path: upstreamPath`/v1/workflows/experiments/runs/${ref.providerRunId}`,
+      headers: this.auth(),
+    });
+    if (res.status !== 200) throw this.http.errorFor(res, ref);
+    if (!isObject(res.json) || !isObject(res.json.lifecycle)) throw this.http.malformed(res, 'a body that is not a run');
+    return toSnapshot(ref, res.json);
+  }
+
+  close(): Promise<void> {
+    return this.http.close();
+  }
+
+  private auth(): Record<string, string> {
+    return { authorization: `Bearer ${this.apiKey}` };
+  }
+}
+
+function toSnapshot(ref: RunRef, run: Record<string, unknown>): RunSnapshot {
+  const lifecycle = isObject(run.lifecycle) ? run.lifecycle : {};
+  const timing = isObject(run.timing) ? run.timing : {};
+  const details = isObject(lifecycle.details) ? lifecycle.details : {};
+  const providerStatus = str(lifecycle.status);
+  const status = retabStatuses.normalize(providerStatus);
+  return {
+    ref,
+    status,
+    providerStatus,
+    createdAt: str(timing.created_at),
+    startedAt: str(timing.started_at),
+    finishedAt: str(timing.completed_at),
+    failureMessage: status === 'FAILED' ? (str(lifecycle.message) ?? str(details.message)) : undefined,
+    failureCode: status === 'FAILED' ? str(details.error_code) : undefined,
+    cancelReason: status === 'CANCELLED' ? str(lifecycle.reason) : undefined,
+    complete: true,
+  };
+}

@@ -1,0 +1,111 @@
+// Runflow: the only cancel is the admin endpoint POST /v1/admin/runs/{id}/cancellation, which
+// needs an rf_svc_ admin key (others get 401, not 403). 201 = this call cancelled the run;
+// 200 = it was already terminal and comes back unchanged, whatever its final state.
+import type { CancelOptions, CancelResult, RunRef, RunSnapshot } from '../runs/domain.js';
+import { InvalidRunInputError, ProviderAuthError, RunNotCancellableError } from '../runs/errors.js';
+import { HttpClient, isObject, readErrorEnvelope, upstreamPath } from './http.js';
+import { StatusTable, isTerminal, str, type ProviderAdapter, type RunReader } from './provider.js';
+
+export const runflowStatuses = new StatusTable({
+  PENDING: [],
+  QUEUED: ['queued', 'dispatching'],
+  RUNNING: ['running'],
+  SUCCEEDED: ['succeeded', 'partial_succeeded'],
+  FAILED: ['failed'],
+  // Run records say `canceled`; webhooks and some production records say `cancelled`.
+  CANCELLED: ['canceled', 'cancelled'],
+  UNKNOWN: [],
+});
+
+export const RUNFLOW_REASON_MIN = 3;
+export const RUNFLOW_REASON_MAX = 500;
+
+export class RunflowAdapter implements ProviderAdapter {
+  readonly provider = 'RUNFLOW' as const;
+
+  constructor(
+    private readonly http: HttpClient,
+    private readonly adminKey: string,
+  ) {}
+
+  validate(_ref: RunRef, options: CancelOptions): void {
+    const reason = options.reason;
+    if (reason === undefined) return;
+    if (reason.trim().length < RUNFLOW_REASON_MIN || reason.length > RUNFLOW_REASON_MAX) {
+      throw new InvalidRunInputError(
+        `Runflow takes a cancel reason of ${RUNFLOW_REASON_MIN} to ${RUNFLOW_REASON_MAX} characters, not all whitespace; ` +
+          `this one has ${reason.length}. Send a longer reason or omit it.`,
+        'reason',
+        this.provider,
+      );
+    }
+  }
+
+  async cancel(ref: RunRef, options: CancelOptions, _read: RunReader): Promise<CancelResult> {
+    const res = await this.http.request({
+      method: 'POST',
+      path: upstreamPath`/v1/admin/runs/${ref.providerRunId}/cancellation`,
+      headers: this.auth(),
+      json: options.reason === undefined ? undefined : { reason: options.reason },
+    });
+    if (res.status === 200 || res.status === 201) {
+      if (!isObject(res.json)) throw this.http.malformed(res, 'a body that is not a run object');
+      const run = toSnapshot(ref, res.json);
+      if (res.status === 201) {
+        // The reason is stored in Runflow's audit log, not on the run: report the one we sent.
+        return { outcome: 'CANCELLED', run: { ...run, status: 'CANCELLED', cancelReason: run.cancelReason ?? options.reason } };
+      }
+      if (run.status === 'CANCELLED') return { outcome: 'ALREADY_CANCELLED', run };
+      if (isTerminal(run.status)) throw new RunNotCancellableError(run, { providerHttpStatus: 200 });
+      // 200 is documented for terminal runs only; a run still in flight means the cancel did not take.
+      return { outcome: 'CANCEL_REQUESTED', run };
+    }
+    if (res.status === 401) {
+      throw new ProviderAuthError(
+        this.provider,
+        'cancelling needs a Runflow service key (rf_svc_...) with admin scope in RUNFLOW_ADMIN_KEY; inference keys are refused.',
+        { providerHttpStatus: 401, providerCode: readErrorEnvelope(res).code },
+      );
+    }
+    throw this.http.errorFor(res, ref);
+  }
+
+  async read(ref: RunRef): Promise<RunSnapshot> {
+    const res = await this.http.request({
+      method: 'GET',
+      path: upstreamPath`/v1/runs/${ref.providerRunId}`,
+      headers: this.auth(),
+    });
+    if (res.status !== 200) throw this.http.errorFor(res, ref);
+    if (!isObject(res.json)) throw this.http.malformed(res, 'a body that is not a run object');
+    return toSnapshot(ref, res.json);
+  }
+
+  close(): Promise<void> {
+    return this.http.close();
+  }
+
+  private auth(): Record<string, string> {
+    return { authorization: `Bearer ${this.adminKey}` };
+  }
+}
+
+// The docs name completed_at / failure_*; the official SDK type names finished_at / error{}: read both.
+function toSnapshot(ref: RunRef, run: Record<string, unknown>): RunSnapshot {
+  const providerStatus = str(run.status_code);
+  const status = runflowStatuses.normalize(providerStatus);
+  const error = isObject(run.error) ? run.error : {};
+  return {
+    ref,
+    status,
+    providerStatus,
+    createdAt: str(run.created_at),
+    startedAt: str(run.started_at),
+    finishedAt: str(run.completed_at) ?? str(run.finished_at),
+    failureMessage: str(run.failure_message) ?? str(error.message),
+    failureCode: str(run.failure_code) ?? str(error.code),
+    cancelReason: status === 'CANCELLED' ? (str(run.cancel_reason) ?? str(run.cancellation_reason)) : undefined,
+    partial: providerStatus?.trim().toLowerCase() === 'partial_succeeded' ? true : status === 'SUCCEEDED' ? false : undefined,
+    complete: true,
+  };
+}

@@ -1,0 +1,100 @@
+// Trigger.dev: POST /api/v2/runs/{id}/cancel answers 200 {id} whether or not anything changed,
+// so the outcome comes from a read of GET /api/v3/runs/{id}, pinned to one status vocabulary
+// with x-trigger-api-version. Its 429 carries x-ratelimit-reset in epoch milliseconds.
+import type { CancelOptions, CancelResult, RunRef, RunSnapshot } from '../runs/domain.js';
+import { RunNotCancellableError, RunNotFoundError } from '../runs/errors.js';
+import { HttpClient, isObject, upstreamPath } from './http.js';
+import { StatusTable, isTerminal, str, type ProviderAdapter, type RunReader } from './provider.js';
+
+/** The API version the official SDK sends; it fixes the status set the read returns. */
+export const TRIGGER_API_VERSION = '2025-07-16';
+
+// The union of the three documented vocabularies (unversioned REST, 2025-07-16, the OpenAPI docs).
+export const triggerStatuses = new StatusTable({
+  PENDING: ['PENDING_VERSION', 'WAITING_FOR_DEPLOY', 'DELAYED'],
+  QUEUED: ['QUEUED'],
+  RUNNING: ['DEQUEUED', 'EXECUTING', 'REATTEMPTING', 'FROZEN', 'WAITING'],
+  SUCCEEDED: ['COMPLETED'],
+  FAILED: ['FAILED', 'CRASHED', 'INTERRUPTED', 'SYSTEM_FAILURE', 'EXPIRED', 'TIMED_OUT'],
+  CANCELLED: ['CANCELED', 'CANCELLED'],
+  UNKNOWN: [],
+});
+
+/**
+ * A run found cancelled whose finish is older than this, relative to when our cancel was sent,
+ * was cancelled by someone else before us. The margin absorbs clock skew between us and Trigger.dev.
+ */
+const ALREADY_CANCELLED_MARGIN_MS = 5_000;
+
+export class TriggerDevAdapter implements ProviderAdapter {
+  readonly provider = 'TRIGGER_DEV' as const;
+
+  constructor(
+    private readonly http: HttpClient,
+    private readonly secretKey: string,
+  ) {}
+
+  validate(): void {}
+
+  async cancel(ref: RunRef, _options: CancelOptions, read: RunReader): Promise<CancelResult> {
+    const sentAt = Date.now();
+    const res = await this.http.request({
+      method: 'POST',
+      path: upstreamPath`/api/v2/runs/${ref.providerRunId}/cancel`,
+      headers: this.headers(),
+    });
+    if (res.status !== 200) throw this.http.errorFor(res, ref);
+    let run: RunSnapshot;
+    try {
+      run = await read(ref);
+    } catch (error) {
+      // The cancel was accepted; a run that cannot be read back yet is still a requested cancel.
+      if (error instanceof RunNotFoundError) return { outcome: 'CANCEL_REQUESTED', run: { ref, status: 'UNKNOWN', complete: false } };
+      throw error;
+    }
+    if (run.status === 'CANCELLED') {
+      const finished = Date.parse(run.finishedAt ?? '');
+      const before = Number.isFinite(finished) && finished < sentAt - ALREADY_CANCELLED_MARGIN_MS;
+      return { outcome: before ? 'ALREADY_CANCELLED' : 'CANCELLED', run };
+    }
+    if (isTerminal(run.status)) throw new RunNotCancellableError(run, { providerHttpStatus: 200 });
+    // Cancelling is asynchronous on Trigger.dev's workers: the run is still winding down.
+    return { outcome: 'CANCEL_REQUESTED', run };
+  }
+
+  async read(ref: RunRef): Promise<RunSnapshot> {
+    const res = await this.http.request({
+      method: 'GET',
+      path: upstreamPath`/api/v3/runs/${ref.providerRunId}`,
+      headers: this.headers(),
+    });
+    if (res.status !== 200) throw this.http.errorFor(res, ref);
+    if (!isObject(res.json)) throw this.http.malformed(res, 'a body that is not a run object');
+    return toSnapshot(ref, res.json);
+  }
+
+  close(): Promise<void> {
+    return this.http.close();
+  }
+
+  private headers(): Record<string, string> {
+    return { authorization: `Bearer ${this.secretKey}`, 'x-trigger-api-version': TRIGGER_API_VERSION };
+  }
+}
+
+function toSnapshot(ref: RunRef, run: Record<string, unknown>): RunSnapshot {
+  const providerStatus = str(run.status);
+  const status = triggerStatuses.normalize(providerStatus);
+  const error = isObject(run.error) ? run.error : {};
+  return {
+    ref,
+    status,
+    providerStatus,
+    createdAt: str(run.createdAt),
+    startedAt: str(run.startedAt),
+    finishedAt: str(run.finishedAt) ?? (isTerminal(status) ? str(run.updatedAt) : undefined),
+    failureMessage: status === 'FAILED' ? str(error.message) : undefined,
+    failureCode: status === 'FAILED' ? (str(error.name) ?? str(error.type)) : undefined,
+    complete: true,
+  };
+}

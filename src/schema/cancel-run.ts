@@ -1,0 +1,35 @@
+import type { CancelResult } from '../runs/domain.js';
+import { builder } from './builder.js';
+import { CancelOutcomeEnum, RunProviderEnum } from './enums.js';
+import { CANCEL_ERRORS } from './errors.js';
+import { RunObject } from './run.js';
+
+const CancelRunInput = builder.inputType('CancelRunInput', {
+  fields: (t) => ({
+    provider: t.field({ type: RunProviderEnum, required: true }),
+    runId: t.string({ required: true, description: "The run's id at its provider (not the global id)." }),
+    teamId: t.string({ description: 'The owning team: required by Playbook (a UUID), ignored elsewhere.' }),
+    reason: t.string({ description: 'Why, forwarded where the provider takes one (Runflow: 3-500 characters); ignored elsewhere.' }),
+  }),
+});
+
+const CancelRunSuccess = builder.objectRef<CancelResult>('CancelRunSuccess').implement({
+  fields: (t) => ({
+    run: t.field({ type: RunObject, resolve: (r) => r.run }),
+    outcome: t.field({ type: CancelOutcomeEnum, resolve: (r) => r.outcome }),
+  }),
+});
+
+builder.mutationField('cancelRun', (t) =>
+  t.field({
+    type: CancelRunSuccess,
+    description: 'Cancels a run at its provider. Every outcome, including every provider failure, is a member of the payload union.',
+    args: { input: t.arg({ type: CancelRunInput, required: true }) },
+    errors: { types: CANCEL_ERRORS, directResult: true, union: { name: 'CancelRunPayload' } },
+    resolve: (_root, { input }, ctx) =>
+      ctx.runs.cancel(
+        { provider: input.provider, providerRunId: input.runId, teamId: input.teamId ?? undefined },
+        { reason: input.reason ?? undefined },
+      ),
+  }),
+);

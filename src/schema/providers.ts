@@ -1,0 +1,20 @@
+import { CAPABILITIES } from '../providers/provider.js';
+import { RUN_PROVIDERS, type RunProvider } from '../runs/domain.js';
+import { providerLabel } from '../runs/errors.js';
+import { builder } from './builder.js';
+import { RunProviderEnum } from './enums.js';
+
+const ProviderInfo = builder.objectRef<RunProvider>('ProviderInfo').implement({
+  description: 'A provider this gateway speaks to, and what a client can do with it here.',
+  fields: (t) => ({
+    provider: t.field({ type: RunProviderEnum, resolve: (p) => p }),
+    name: t.string({ description: 'Its name, for people.', resolve: (p) => providerLabel(p) }),
+    configured: t.boolean({ description: 'Whether the gateway holds credentials for it.', resolve: (p, _a, ctx) => ctx.runs.service.isConfigured(p) }),
+    supportsCancel: t.boolean({ description: "Whether the provider's API can cancel a run.", resolve: (p) => CAPABILITIES[p].cancel }),
+    supportsRead: t.boolean({ description: "Whether the provider's API can read a run.", resolve: (p) => CAPABILITIES[p].read }),
+  }),
+});
+
+builder.queryField('providers', (t) =>
+  t.field({ type: [ProviderInfo], description: 'Every provider, configured or not.', resolve: () => [...RUN_PROVIDERS] }),
+);

@@ -1,0 +1,97 @@
+import { CAPABILITIES } from '../providers/provider.js';
+import type { RunSnapshot, RunStatus } from '../runs/domain.js';
+import { globalRunId, parseGlobalRunId } from '../runs/run-ref.js';
+import { builder, type Context } from './builder.js';
+import { RunProviderEnum, RunStatusEnum } from './enums.js';
+import { DateTime } from './scalars.js';
+
+export const RunObject = builder.objectRef<RunSnapshot>('Run');
+
+type Types = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer T> ? T : never;
+type Fields = PothosSchemaTypes.ObjectFieldBuilder<Types, RunSnapshot>;
+type LifecycleField = 'finishedAt' | 'startedAt' | 'failureMessage' | 'failureCode' | 'cancelReason' | 'partial';
+
+// One object type per state, all backed by the snapshot that determined the state.
+function lifecycleMember(name: string, description: string, extra: (t: Fields) => object = () => ({})) {
+  return builder.objectRef<RunSnapshot>(name).implement({
+    description,
+    fields: (t) => ({
+      status: t.field({ type: RunStatusEnum, resolve: (s) => s.status }),
+      providerStatus: t.string({
+        nullable: true,
+        description: "The provider's own status literal, as it sent it, when known.",
+        resolve: (s) => s.providerStatus ?? null,
+      }),
+      ...extra(t),
+    }),
+  });
+}
+
+const time = (t: Fields, field: LifecycleField, description: string) =>
+  t.field({ type: DateTime, nullable: true, description, resolve: (s) => (s[field] as string | undefined) ?? null });
+
+const members: Record<RunStatus, ReturnType<typeof lifecycleMember>> = {
+  PENDING: lifecycleMember('RunPending', 'Created; not yet queued for execution.'),
+  QUEUED: lifecycleMember('RunQueued', 'Waiting for a worker.'),
+  RUNNING: lifecycleMember('RunRunning', 'Executing.', (t) => ({
+    startedAt: time(t, 'startedAt', 'When execution started, when the provider says.'),
+  })),
+  SUCCEEDED: lifecycleMember('RunSucceeded', 'Finished successfully.', (t) => ({
+    finishedAt: time(t, 'finishedAt', 'When the run finished, when the provider says.'),
+    partial: t.boolean({
+      nullable: true,
+      description: 'True when the provider reports success with some items failed (Runflow partial_succeeded); null where the provider has no such notion.',
+      resolve: (s) => s.partial ?? null,
+    }),
+  })),
+  FAILED: lifecycleMember('RunFailed', 'Finished with an error.', (t) => ({
+    finishedAt: time(t, 'finishedAt', 'When the run finished, when the provider says.'),
+    failureMessage: t.string({ nullable: true, description: "The provider's explanation of the failure.", resolve: (s) => s.failureMessage ?? null }),
+    failureCode: t.string({ nullable: true, description: "The provider's machine-readable failure code.", resolve: (s) => s.failureCode ?? null }),
+  })),
+  CANCELLED: lifecycleMember('RunCancelled', 'Stopped by a cancel before it finished.', (t) => ({
+    finishedAt: time(t, 'finishedAt', 'When the run was cancelled, when the provider says.'),
+    reason: t.string({ nullable: true, description: 'Why it was cancelled, where the provider records a reason.', resolve: (s) => s.cancelReason ?? null }),
+  })),
+  UNKNOWN: lifecycleMember('RunStatusUnknown', 'The provider reported a status this gateway cannot place; providerStatus holds it.'),
+};
+
+export const RunLifecycle = builder.unionType('RunLifecycle', {
+  description: "Where a run is in its life. Every member has status and the provider's own providerStatus.",
+  types: Object.values(members),
+  resolveType: (snapshot) => members[snapshot.status],
+});
+
+/** A detail field of Run: from the snapshot when it is a full read, else from the request's loader. */
+function detail(field: 'createdAt' | 'startedAt' | 'finishedAt') {
+  return async (s: RunSnapshot, _args: object, ctx: Context): Promise<string | null> => {
+    if (s.complete || s[field] !== undefined) return s[field] ?? null;
+    if (!ctx.runs.service.isConfigured(s.ref.provider) || !CAPABILITIES[s.ref.provider].read) return null;
+    // Details are best effort: the lifecycle above is authoritative and already known.
+    const full = await ctx.runs.read(s.ref).catch(() => undefined);
+    return full?.[field] ?? null;
+  };
+}
+
+RunObject.implement({
+  description: 'A run at one provider.',
+  fields: (t) => ({
+    id: t.id({
+      description: 'Global id: <provider>:<providerRunId>, or playbook:<teamId>/<runId>. Accepted by every operation that takes an id.',
+      resolve: (s) => globalRunId(s.ref),
+    }),
+    provider: t.field({ type: RunProviderEnum, resolve: (s) => s.ref.provider }),
+    providerRunId: t.string({ description: "The run's id at its provider.", resolve: (s) => s.ref.providerRunId }),
+    teamId: t.string({ nullable: true, description: 'The owning team, for providers that scope runs by team (Playbook).', resolve: (s) => s.ref.teamId ?? null }),
+    lifecycle: t.field({ type: RunLifecycle, resolve: (s) => s }),
+    createdAt: t.field({ type: DateTime, nullable: true, resolve: detail('createdAt') }),
+    startedAt: t.field({ type: DateTime, nullable: true, resolve: detail('startedAt') }),
+    finishedAt: t.field({ type: DateTime, nullable: true, resolve: detail('finishedAt') }),
+  }),
+});
+
+// A federation entity: other subgraphs reference a Run by its global id alone.
+builder.asEntity(RunObject, {
+  key: builder.selection<{ id: string }>('id'),
+  resolveReference: ({ id }, ctx) => ctx.runs.read(parseGlobalRunId(id)),
+});

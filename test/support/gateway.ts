@@ -1,0 +1,75 @@
+// Starts a real gateway on a loopback port, configured from an env map like an operator would.
+import { Writable } from 'node:stream';
+import { loadConfig } from '../../src/config.js';
+import { createGateway, type Gateway, type GatewayOptions } from '../../src/gateway.js';
+
+export interface TestGateway {
+  gateway: Gateway;
+  url: string;
+  /** Every log line written, for checks such as "no credential in the logs". */
+  logs: string[];
+  /** POSTs one GraphQL operation and returns the parsed JSON answer. */
+  gql<T = any>(query: string, variables?: Record<string, unknown>, headers?: Record<string, string>): Promise<{ data?: T; errors?: any[] }>;
+  close(): Promise<void>;
+}
+
+export async function startGateway(env: Record<string, string | undefined>, options: GatewayOptions = {}): Promise<TestGateway> {
+  const config = loadConfig({ RUNGATE_SANDBOX: '0', HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ...env });
+  const logs: string[] = [];
+  const logDestination = new Writable({
+    write(chunk, _enc, cb) {
+      logs.push(String(chunk));
+      cb();
+    },
+  });
+  const gateway = createGateway(config, { logDestination, ...options });
+  const url = await gateway.listen();
+  return {
+    gateway,
+    url,
+    logs,
+    gql: async (query, variables, headers) => {
+      const res = await fetch(url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json', ...headers },
+        body: JSON.stringify({ query, variables }),
+      });
+      return (await res.json()) as { data?: any; errors?: any[] };
+    },
+    close: () => gateway.close(),
+  };
+}
+
+/** The selection every cancel test asks for: the whole payload union, all fields a client may show. */
+export const CANCEL_RUN = /* GraphQL */ `
+  mutation Cancel($input: CancelRunInput!) {
+    cancelRun(input: $input) {
+      __typename
+      ... on GatewayError { message code provider }
+      ... on CancelRunSuccess { outcome run { ...RunFields } }
+      ... on RunNotFoundError { providerRunId providerHttpStatus }
+      ... on RunNotCancellableError { providerHttpStatus run { ...RunFields } }
+      ... on InvalidRunInputError { field providerHttpStatus providerCode }
+      ... on ProviderNotConfiguredError { missingVariables }
+      ... on ProviderAuthError { providerHttpStatus providerCode }
+      ... on ProviderForbiddenError { providerHttpStatus providerCode }
+      ... on ProviderPaymentRequiredError { providerHttpStatus providerCode }
+      ... on ProviderConflictError { providerHttpStatus providerCode }
+      ... on ProviderRateLimitedError { providerHttpStatus retryAfterSeconds }
+      ... on ProviderUnavailableError { providerHttpStatus retryable }
+    }
+  }
+  fragment RunFields on Run {
+    id provider providerRunId teamId createdAt startedAt finishedAt
+    lifecycle {
+      __typename
+      ... on RunPending { status providerStatus }
+      ... on RunQueued { status providerStatus }
+      ... on RunRunning { status providerStatus startedAt }
+      ... on RunSucceeded { status providerStatus finishedAt partial }
+      ... on RunFailed { status providerStatus finishedAt failureMessage failureCode }
+      ... on RunCancelled { status providerStatus finishedAt reason }
+      ... on RunStatusUnknown { status providerStatus }
+    }
+  }
+`;
