@@ -1,7 +1,7 @@
 // Environment -> typed, validated configuration. A wrong value stops the process at start with
 // one line naming the variable; an absent provider is not an error (its operations answer
 // ProviderNotConfiguredError).
-import type { RunProvider } from './runs/domain.js';
+import { RUN_PROVIDERS, type RunProvider } from './runs/domain.js';
 import { DEFAULT_HTTP_OPTIONS, type HttpOptions } from './providers/http.js';
 
 export class ConfigError extends Error {
@@ -37,7 +37,8 @@ export interface Config {
   /** Whether simulated providers are started in-process and every provider is wired to them. */
   sandbox: boolean;
   logLevel: string;
-  http: HttpOptions;
+  /** Upstream HTTP settings per provider: a global default, overridable per provider. */
+  http: Record<RunProvider, HttpOptions>;
   providers: ProvidersConfig;
 }
 
@@ -68,13 +69,25 @@ export function loadConfig(env: Env = process.env): Config {
     port: integer(get, 'PORT', 4000, 0, 65535),
     sandbox,
     logLevel: logLevel(get('LOG_LEVEL') ?? 'info'),
-    http: {
-      timeoutMs: integer(get, 'RUNGATE_UPSTREAM_TIMEOUT_MS', DEFAULT_HTTP_OPTIONS.timeoutMs, 100, 60_000),
-      maxBodyBytes: integer(get, 'RUNGATE_UPSTREAM_MAX_BODY_BYTES', DEFAULT_HTTP_OPTIONS.maxBodyBytes, 1024, 64 * 1_048_576),
-      connections: integer(get, 'RUNGATE_UPSTREAM_CONNECTIONS', DEFAULT_HTTP_OPTIONS.connections, 1, 1024),
-    },
+    http: httpOptions(get),
     providers,
   };
+}
+
+function httpOptions(get: (name: string) => string | undefined): Record<RunProvider, HttpOptions> {
+  const d = DEFAULT_HTTP_OPTIONS;
+  const timeoutMs = integer(get, 'RUNGATE_UPSTREAM_TIMEOUT_MS', d.timeoutMs, 100, 60_000);
+  const concurrency = integer(get, 'RUNGATE_UPSTREAM_CONCURRENCY', d.concurrency, 1, 256);
+  const maxBodyBytes = integer(get, 'RUNGATE_UPSTREAM_MAX_BODY_BYTES', d.maxBodyBytes, 1024, 64 * 1_048_576);
+  const out = {} as Record<RunProvider, HttpOptions>;
+  for (const p of RUN_PROVIDERS) {
+    out[p] = {
+      timeoutMs: integer(get, `RUNGATE_${p}_TIMEOUT_MS`, timeoutMs, 100, 60_000),
+      concurrency: integer(get, `RUNGATE_${p}_CONCURRENCY`, concurrency, 1, 256),
+      maxBodyBytes,
+    };
+  }
+  return out;
 }
 
 function single<C>(

@@ -23,11 +23,11 @@ export interface HttpOptions {
   timeoutMs: number;
   /** Bodies larger than this are refused rather than buffered. */
   maxBodyBytes: number;
-  /** Upper bound of sockets to the provider's origin. */
-  connections: number;
+  /** Most requests in flight to the provider at once (sockets in its pool); more wait their turn. */
+  concurrency: number;
 }
 
-export const DEFAULT_HTTP_OPTIONS: HttpOptions = { timeoutMs: 8_000, maxBodyBytes: 1_048_576, connections: 32 };
+export const DEFAULT_HTTP_OPTIONS: HttpOptions = { timeoutMs: 8_000, maxBodyBytes: 1_048_576, concurrency: 8 };
 
 export interface UpstreamRequest {
   method: 'GET' | 'POST';
@@ -80,7 +80,7 @@ export class HttpClient {
     this.origin = url.origin;
     this.prefix = url.pathname.replace(/\/+$/, '');
     this.pool = new Pool(this.origin, {
-      connections: options.connections,
+      connections: options.concurrency,
       keepAliveTimeout: 30_000,
       connectTimeout: Math.min(options.timeoutMs, 5_000),
       headersTimeout: options.timeoutMs,

@@ -22,7 +22,7 @@ export function createAdapters(config: Config, logger: Logger, observer?: Respon
     Object.values(p).flatMap((c) => (c.credentials ? Object.values(c.credentials as Record<string, string>) : [])),
   );
   const http = (provider: RunProvider, baseUrl: string | undefined) =>
-    new HttpClient(provider, baseUrl!, config.http, logger, redactor, observer);
+    new HttpClient(provider, baseUrl!, config.http[provider], logger, redactor, observer);
   const configured = new Map<RunProvider, ProviderAdapter>();
   const add = (adapter: ProviderAdapter) => configured.set(adapter.provider, adapter);
 

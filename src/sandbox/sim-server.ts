@@ -32,12 +32,21 @@ export interface Simulator {
   /** Every request received since start (or the last `clearRequests`). */
   readonly requests: RecordedRequest[];
   clearRequests(): void;
+  /** Delay before each answer, to make concurrency observable (and the sandbox feel real). */
+  latencyMs: number;
+  /** Requests being handled right now, and the most seen at once since start (or `clearRequests`). */
+  readonly stats: { inFlight: number; maxInFlight: number };
   close(): Promise<void>;
 }
 
 export async function startSimulator(name: string, handler: SimHandler, port = 0, host = '127.0.0.1'): Promise<Simulator> {
   const requests: RecordedRequest[] = [];
+  const stats = { inFlight: 0, maxInFlight: 0 };
+  const control = { latencyMs: 0 };
   const server: Server = createServer(async (req, res) => {
+    stats.inFlight++;
+    stats.maxInFlight = Math.max(stats.maxInFlight, stats.inFlight);
+    res.on('close', () => stats.inFlight--);
     try {
       const recorded = await record(req);
       requests.push(recorded);
@@ -54,6 +63,7 @@ export async function startSimulator(name: string, handler: SimHandler, port = 0
       } catch {
         json = undefined;
       }
+      if (control.latencyMs > 0) await new Promise((r) => setTimeout(r, control.latencyMs));
       const out = await handler({ ...recorded, segments, json });
       const headers: Record<string, string> = { ...out.headers };
       let payload: string | undefined;
@@ -78,8 +88,16 @@ export async function startSimulator(name: string, handler: SimHandler, port = 0
     name,
     url: `http://${host}:${bound}`,
     requests,
+    stats,
+    get latencyMs() {
+      return control.latencyMs;
+    },
+    set latencyMs(ms: number) {
+      control.latencyMs = ms;
+    },
     clearRequests: () => {
       requests.length = 0;
+      stats.maxInFlight = stats.inFlight;
     },
     close: () =>
       new Promise<void>((resolve) => {

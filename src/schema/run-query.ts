@@ -12,6 +12,8 @@ export const MAX_RUN_IDS = 100;
 const RunResult = builder.errorUnion('RunResult', {
   description: 'A run, or the typed reason it could not be read.',
   types: [RunObject, ...READ_ERRORS],
+  // Errors are resolved by the plugin; anything else a read returns is a run snapshot.
+  resolveType: () => 'Run',
 });
 
 builder.queryField('run', (t) =>

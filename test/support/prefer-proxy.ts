@@ -15,7 +15,7 @@ export async function startPreferProxy(route: (method: string, path: string) => 
   let preferred: { code: number; when?: (method: string, path: string) => boolean } | undefined;
   const server: Server = createServer((req, res) => {
     const target = new URL(route(req.method ?? 'GET', req.url ?? '/'));
-    const headers = { ...req.headers, host: target.host };
+    const headers: Record<string, string | string[] | undefined> = { ...req.headers, host: target.host };
     if (preferred && (!preferred.when || preferred.when(req.method ?? 'GET', req.url ?? '/'))) {
       headers.prefer = `code=${preferred.code}`;
     }
