@@ -130,6 +130,11 @@ export class HttpClient {
     return mapErrorResponse(this.provider, res, ref, this.redactor);
   }
 
+  /** Text from an upstream answer made fit for a client: bounded, and with every credential redacted. */
+  upstreamText(text: string): string {
+    return this.redactor.redact(truncate(text));
+  }
+
   /** A 2xx answer whose body is not what the provider documents. */
   malformed(res: UpstreamResponse, what: string): ProviderUnavailableError {
     return new ProviderUnavailableError(this.provider, `it answered HTTP ${res.status} with ${what}.`, false, {

@@ -1,6 +1,7 @@
 // Runflow: the only cancel is the admin endpoint POST /v1/admin/runs/{id}/cancellation, which
 // needs an rf_svc_ admin key (others get 401, not 403). 201 = this call cancelled the run;
-// 200 = it was already terminal and comes back unchanged, whatever its final state.
+// 200 = it was already terminal and comes back unchanged, whatever its final state. Both carry the
+// full Run, whose status_code is what counts. Its one documented 422 is about `reason`.
 import type { CancelOptions, CancelResult, RunRef, RunSnapshot } from '../runs/domain.js';
 import { InvalidRunInputError, ProviderAuthError, RunNotCancellableError } from '../runs/errors.js';
 import { HttpClient, isObject, readErrorEnvelope, upstreamPath } from './http.js';
@@ -52,8 +53,14 @@ export class RunflowAdapter implements ProviderAdapter {
       if (!isObject(res.json)) throw this.http.malformed(res, 'a body that is not a run object');
       const run = toSnapshot(ref, res.json);
       if (res.status === 201) {
+        // The docs: "201 Created on a real cancellation transition ... inspect status_code to confirm".
         // The reason is stored in Runflow's audit log, not on the run: report the one we sent.
-        return { outcome: 'CANCELLED', run: { ...run, status: 'CANCELLED', cancelReason: run.cancelReason ?? options.reason } };
+        if (run.status === 'CANCELLED' || run.status === 'UNKNOWN') {
+          return { outcome: 'CANCELLED', run: { ...run, status: 'CANCELLED', cancelReason: run.cancelReason ?? options.reason } };
+        }
+        if (isTerminal(run.status)) throw new RunNotCancellableError(run, { providerHttpStatus: 201 });
+        // Accepted, but the record does not say cancelled yet.
+        return { outcome: 'CANCEL_REQUESTED', run };
       }
       if (run.status === 'CANCELLED') return { outcome: 'ALREADY_CANCELLED', run };
       if (isTerminal(run.status)) throw new RunNotCancellableError(run, { providerHttpStatus: 200 });
@@ -63,8 +70,20 @@ export class RunflowAdapter implements ProviderAdapter {
     if (res.status === 401) {
       throw new ProviderAuthError(
         this.provider,
-        'cancelling needs a Runflow service key (rf_svc_...) with admin scope in RUNFLOW_ADMIN_KEY; inference keys are refused.',
+        'cancelling needs a Runflow service key (rf_svc_...) with admin scope in RUNFLOW_ADMIN_KEY; inference keys (rf_live_...) are refused.',
         { providerHttpStatus: 401, providerCode: readErrorEnvelope(res).code },
+      );
+    }
+    if (res.status === 422) {
+      // The only documented 422 of this endpoint: `reason` failed validation. errors[] holds the detail.
+      const envelope = readErrorEnvelope(res);
+      const first = isObject(res.json) && Array.isArray(res.json.errors) ? res.json.errors.find(isObject) : undefined;
+      const detail = str(first?.message) ?? str(first?.msg) ?? envelope.message;
+      throw new InvalidRunInputError(
+        `Runflow rejected the cancel reason${detail ? `: ${this.http.upstreamText(detail)}` : '.'}`,
+        'reason',
+        this.provider,
+        { providerHttpStatus: 422, providerCode: envelope.code },
       );
     }
     throw this.http.errorFor(res, ref);
@@ -84,6 +103,7 @@ export class RunflowAdapter implements ProviderAdapter {
   close(): Promise<void> {
     return this.http.close();
   }
+
 
   private auth(): Record<string, string> {
     return { authorization: `Bearer ${this.adminKey}` };
