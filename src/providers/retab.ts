@@ -2,8 +2,8 @@
 // run's new lifecycle (which may not be `cancelled` if the cancel lost a race), and 404 both for
 // a run that does not exist and for one that is no longer cancellable: a read tells which.
 import type { CancelOptions, CancelResult, RunRef, RunSnapshot } from '../runs/domain.js';
-import { ProviderConflictError, RunNotCancellableError, RunNotFoundError } from '../runs/errors.js';
-import { HttpClient, isObject, upstreamPath } from './http.js';
+import { InvalidRunInputError, ProviderConflictError, RunNotCancellableError, RunNotFoundError, type GatewayError } from '../runs/errors.js';
+import { HttpClient, isObject, upstreamPath, type UpstreamResponse } from './http.js';
 import { StatusTable, isTerminal, str, type ProviderAdapter, type RunReader } from './provider.js';
 
 // Experiment-run vocabulary only; Retab's workflow runs use a different set.
@@ -35,10 +35,14 @@ export class RetabAdapter implements ProviderAdapter {
     });
     if (res.status === 200) {
       if (!isObject(res.json) || !isObject(res.json.lifecycle)) throw this.http.malformed(res, 'a body without a lifecycle');
-      // The cancel response carries the lifecycle and timing but not the whole run.
-      const run = { ...toSnapshot(ref, res.json), complete: false };
+      // The cancel answer carries the lifecycle and, as documented, the timing: everything a
+      // snapshot holds, so no read is needed. Only `id` and `lifecycle` are required by the
+      // schema, so without `timing` the snapshot is partial and details are read on demand.
+      const run = { ...toSnapshot(ref, res.json), complete: isObject(res.json.timing) };
       if (run.status === 'CANCELLED') return { outcome: 'CANCELLED', run };
+      // The cancel lost a race: the run finished (completed, error) before it took hold.
       if (isTerminal(run.status)) throw new RunNotCancellableError(run, { providerHttpStatus: 200 });
+      // Accepted, but the run is still winding down.
       return { outcome: 'CANCEL_REQUESTED', run };
     }
     if (res.status === 404) {
@@ -58,7 +62,7 @@ export class RetabAdapter implements ProviderAdapter {
         { providerHttpStatus: 404 },
       );
     }
-    throw this.http.errorFor(res, ref);
+    throw this.errorFor(res, ref);
   }
 
   async read(ref: RunRef): Promise<RunSnapshot> {
@@ -67,13 +71,33 @@ export class RetabAdapter implements ProviderAdapter {
       path: upstreamPath`/v1/workflows/experiments/runs/${ref.providerRunId}`,
       headers: this.auth(),
     });
-    if (res.status !== 200) throw this.http.errorFor(res, ref);
+    if (res.status !== 200) throw this.errorFor(res, ref);
     if (!isObject(res.json) || !isObject(res.json.lifecycle)) throw this.http.malformed(res, 'a body that is not a run');
     return toSnapshot(ref, res.json);
   }
 
   close(): Promise<void> {
     return this.http.close();
+  }
+
+  /**
+   * The shared mapping, plus two FastAPI details: a 422 whose `loc` is the path's run_id names the
+   * runId field; and route-level answers for an id with `/`. Starlette routes on the
+   * percent-decoded path, so `a%2Fcancel` reaches another route (GET `.../runs/a/cancel` is a 405)
+   * and `a%2F` a trailing-slash redirect (307). No Retab run can have such an id: not found.
+   */
+  private errorFor(res: UpstreamResponse, ref: RunRef): GatewayError {
+    if ((res.status === 405 || res.status === 307 || res.status === 308) && ref.providerRunId.includes('/')) {
+      return new RunNotFoundError(this.provider, ref.providerRunId, { providerHttpStatus: res.status });
+    }
+    const error = this.http.errorFor(res, ref);
+    if (error instanceof InvalidRunInputError && blamesRunId(res.json)) {
+      return new InvalidRunInputError(error.message, 'runId', this.provider, {
+        providerHttpStatus: error.providerHttpStatus,
+        providerCode: error.providerCode,
+      });
+    }
+    return error;
   }
 
   private auth(): Record<string, string> {
@@ -99,4 +123,10 @@ function toSnapshot(ref: RunRef, run: Record<string, unknown>): RunSnapshot {
     cancelReason: status === 'CANCELLED' ? str(lifecycle.reason) : undefined,
     complete: true,
   };
+}
+
+/** Whether an HTTPValidationError `{"detail": [{loc: ["path", "run_id"], ...}]}` is about the run id. */
+function blamesRunId(body: unknown): boolean {
+  if (!isObject(body) || !Array.isArray(body.detail)) return false;
+  return body.detail.some((d) => isObject(d) && Array.isArray(d.loc) && d.loc[0] === 'path' && d.loc[1] === 'run_id');
 }

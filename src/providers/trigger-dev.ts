@@ -2,8 +2,8 @@
 // so the outcome comes from a read of GET /api/v3/runs/{id}, pinned to one status vocabulary
 // with x-trigger-api-version. Its 429 carries x-ratelimit-reset in epoch milliseconds.
 import type { CancelOptions, CancelResult, RunRef, RunSnapshot } from '../runs/domain.js';
-import { RunNotCancellableError, RunNotFoundError } from '../runs/errors.js';
-import { HttpClient, isObject, upstreamPath } from './http.js';
+import { GatewayError, InvalidRunInputError, RunNotCancellableError, RunNotFoundError } from '../runs/errors.js';
+import { HttpClient, isObject, readErrorEnvelope, upstreamPath, type UpstreamResponse } from './http.js';
 import { StatusTable, isTerminal, str, type ProviderAdapter, type RunReader } from './provider.js';
 
 /** The API version the official SDK sends; it fixes the status set the read returns. */
@@ -43,7 +43,7 @@ export class TriggerDevAdapter implements ProviderAdapter {
       path: upstreamPath`/api/v2/runs/${ref.providerRunId}/cancel`,
       headers: this.headers(),
     });
-    if (res.status !== 200) throw this.http.errorFor(res, ref);
+    if (res.status !== 200) throw this.errorFor(res, ref, 'runId');
     let run: RunSnapshot;
     try {
       run = await read(ref);
@@ -68,13 +68,32 @@ export class TriggerDevAdapter implements ProviderAdapter {
       path: upstreamPath`/api/v3/runs/${ref.providerRunId}`,
       headers: this.headers(),
     });
-    if (res.status !== 200) throw this.http.errorFor(res, ref);
+    if (res.status !== 200) throw this.errorFor(res, ref, undefined);
     if (!isObject(res.json)) throw this.http.malformed(res, 'a body that is not a run object');
     return toSnapshot(ref, res.json);
   }
 
   close(): Promise<void> {
     return this.http.close();
+  }
+
+  /**
+   * The one error Trigger.dev renders its own way: 400 `{"error": "Params Error", "details": [{message}]}`
+   * from the route builder, whose only parameter is the run id, so the details name what is wrong with it.
+   */
+  private errorFor(res: UpstreamResponse, ref: RunRef, field: string | undefined): GatewayError {
+    if (res.status === 400 && isObject(res.json)) {
+      const envelope = readErrorEnvelope(res);
+      const details = Array.isArray(res.json.details)
+        ? res.json.details.filter(isObject).map((d) => str(d.message)).filter((m): m is string => m !== undefined)
+        : [];
+      const why = [envelope.message, ...details].filter(Boolean).join(': ').slice(0, 300).split(this.secretKey).join('[REDACTED]');
+      return new InvalidRunInputError(`Trigger.dev rejected the run id${why ? `: ${why}.` : '.'}`, field, 'TRIGGER_DEV', {
+        providerHttpStatus: 400,
+        providerCode: envelope.code,
+      });
+    }
+    return this.http.errorFor(res, ref);
   }
 
   private headers(): Record<string, string> {
@@ -94,7 +113,16 @@ function toSnapshot(ref: RunRef, run: Record<string, unknown>): RunSnapshot {
     startedAt: str(run.startedAt),
     finishedAt: str(run.finishedAt) ?? (isTerminal(status) ? str(run.updatedAt) : undefined),
     failureMessage: status === 'FAILED' ? str(error.message) : undefined,
-    failureCode: status === 'FAILED' ? (str(error.name) ?? str(error.type)) : undefined,
+    failureCode: status === 'FAILED' ? failureCode(error) : undefined,
     complete: true,
   };
+}
+
+/**
+ * Trigger.dev serializes its own failures (crashes, OOM, heartbeat timeouts, max duration) as
+ * `{message: "trigger.dev internal error (CODE)"}` with no name; the code is the useful part.
+ */
+function failureCode(error: Record<string, unknown>): string | undefined {
+  const internal = /^trigger\.dev internal error \(([A-Z0-9_]+)\)$/.exec(str(error.message) ?? '');
+  return str(error.name) ?? internal?.[1] ?? str(error.type);
 }
