@@ -66,7 +66,6 @@ describe('cancelRun at DataFramer', () => {
     expect(payload).toMatchObject({
       __typename: 'RunNotCancellableError',
       code: 'RUN_NOT_CANCELLABLE',
-      provider: 'DATAFRAMER',
       providerHttpStatus: 400,
       run: { id: `dataframer:${runId}`, lifecycle: { __typename: typename, status, providerStatus: status } },
     });
@@ -93,7 +92,7 @@ describe('cancelRun at DataFramer', () => {
     ['df-invalid', 'InvalidRunInputError', 400],
     ['df-unavailable', 'ProviderUnavailableError', 500],
   ])('maps the upstream answer for %s to %s', async (runId, typename, status) => {
-    expect(await cancel(runId)).toMatchObject({ __typename: typename, provider: 'DATAFRAMER', providerHttpStatus: status });
+    expect(await cancel(runId)).toMatchObject({ __typename: typename, providerHttpStatus: status });
   });
 
   it('maps 429 to ProviderRateLimitedError with Retry-After', async () => {

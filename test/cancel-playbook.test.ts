@@ -130,7 +130,6 @@ describe('cancelRun at Playbook: a run already in a final state (200, only the m
     expect(payload).toMatchObject({
       __typename: 'RunNotCancellableError',
       code: 'RUN_NOT_CANCELLABLE',
-      provider: 'PLAYBOOK',
       providerHttpStatus: 200,
       run: {
         id: `playbook:${TEAM}/${runId}`,
@@ -217,7 +216,6 @@ describe('cancelRun at Playbook: documented failures', () => {
       expect(payload).toMatchObject({
         __typename: 'InvalidRunInputError',
         code: 'INVALID_RUN_INPUT',
-        provider: 'PLAYBOOK',
         providerHttpStatus: 400,
         field: null,
       });
@@ -229,7 +227,7 @@ describe('cancelRun at Playbook: documented failures', () => {
   it.each(['description', 'result'] as const)('401 {"%s": ...} -> ProviderAuthError naming both credentials', async (errorKey) => {
     sim.errorKey = errorKey;
     const payload = await cancel(id('401'));
-    expect(payload).toMatchObject({ __typename: 'ProviderAuthError', code: 'PROVIDER_AUTH', provider: 'PLAYBOOK', providerHttpStatus: 401, providerCode: null });
+    expect(payload).toMatchObject({ __typename: 'ProviderAuthError', code: 'PROVIDER_AUTH', providerHttpStatus: 401, providerCode: null });
     expect(payload.message).toContain('PLAYBOOK_API_KEY');
     expect(payload.message).toContain('PLAYBOOK_JWT');
   });
@@ -253,7 +251,6 @@ describe('cancelRun at Playbook: documented failures', () => {
     expect(await cancel(id('402'))).toMatchObject({
       __typename: 'ProviderPaymentRequiredError',
       code: 'PROVIDER_PAYMENT_REQUIRED',
-      provider: 'PLAYBOOK',
       providerHttpStatus: 402,
     });
   });
@@ -262,7 +259,6 @@ describe('cancelRun at Playbook: documented failures', () => {
     expect(await cancel(id('403'))).toMatchObject({
       __typename: 'ProviderForbiddenError',
       code: 'PROVIDER_FORBIDDEN',
-      provider: 'PLAYBOOK',
       providerHttpStatus: 403,
     });
   });
@@ -272,7 +268,6 @@ describe('cancelRun at Playbook: documented failures', () => {
     expect(await cancel(runId)).toMatchObject({
       __typename: 'RunNotFoundError',
       code: 'RUN_NOT_FOUND',
-      provider: 'PLAYBOOK',
       providerRunId: runId,
       providerHttpStatus: 404,
     });
@@ -299,7 +294,6 @@ describe('cancelRun at Playbook: documented failures', () => {
     expect(await cancel(id('500'))).toMatchObject({
       __typename: 'ProviderUnavailableError',
       code: 'PROVIDER_UNAVAILABLE',
-      provider: 'PLAYBOOK',
       providerHttpStatus: 500,
       retryable: false,
     });
@@ -326,7 +320,7 @@ describe('cancelRun at Playbook: input checked before any upstream call', () => 
     ['a UUID one digit short', { runId: run.slice(0, -1), teamId: TEAM }, 'runId'],
   ])('rejects %s as InvalidRunInputError, sending nothing', async (_what, input, field) => {
     const payload = await cancelInput(input);
-    expect(payload).toMatchObject({ __typename: 'InvalidRunInputError', code: 'INVALID_RUN_INPUT', provider: 'PLAYBOOK', field, providerHttpStatus: null });
+    expect(payload).toMatchObject({ __typename: 'InvalidRunInputError', code: 'INVALID_RUN_INPUT', field, providerHttpStatus: null });
     expect(sim.requests).toEqual([]);
     expect(sim.runs.get(run)!.status).toBe('running');
   });

@@ -125,7 +125,6 @@ describe('cancelRun at Retab: the documented outcomes', () => {
     expect(payload).toMatchObject({
       __typename: 'RunNotCancellableError',
       code: 'RUN_NOT_CANCELLABLE',
-      provider: 'RETAB',
       providerHttpStatus: 404,
       run: {
         id: 'retab:exprun_completed',
@@ -164,7 +163,6 @@ describe('cancelRun at Retab: the documented outcomes', () => {
     expect(payload).toMatchObject({
       __typename: 'RunNotFoundError',
       code: 'RUN_NOT_FOUND',
-      provider: 'RETAB',
       providerRunId: 'exprun_nope',
       providerHttpStatus: 404,
     });
@@ -216,7 +214,6 @@ describe('cancelRun at Retab: the quirks', () => {
     expect(payload).toMatchObject({
       __typename: 'ProviderConflictError',
       code: 'PROVIDER_CONFLICT',
-      provider: 'RETAB',
       providerHttpStatus: 404,
       providerCode: null,
     });
@@ -231,7 +228,7 @@ describe('cancelRun at Retab: the quirks', () => {
 describe('cancelRun at Retab: error answers in the {"detail": ...} envelope', () => {
   it('401 (detail a string) -> ProviderAuthError', async () => {
     const payload = await cancel('exprun_unauthorized');
-    expect(payload).toMatchObject({ __typename: 'ProviderAuthError', code: 'PROVIDER_AUTH', provider: 'RETAB', providerHttpStatus: 401 });
+    expect(payload).toMatchObject({ __typename: 'ProviderAuthError', code: 'PROVIDER_AUTH', providerHttpStatus: 401 });
     expect(calls()).toEqual([`POST ${RUNS}/exprun_unauthorized/cancel`]);
   });
 

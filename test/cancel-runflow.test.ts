@@ -54,7 +54,7 @@ const CANCEL_WITH_CODES = /* GraphQL */ `
   mutation Cancel($input: CancelRunInput!) {
     cancelRun(input: $input) {
       __typename
-      ... on GatewayError { message code provider }
+      ... on GatewayError { message code }
       ... on RunNotFoundError { providerRunId providerHttpStatus providerCode }
       ... on ProviderRateLimitedError { providerHttpStatus providerCode retryAfterSeconds }
       ... on ProviderUnavailableError { providerHttpStatus providerCode retryable }
@@ -187,7 +187,6 @@ describe('cancelRun at Runflow: the admin cancellation endpoint', () => {
     expect(payload).toMatchObject({
       __typename: 'RunNotCancellableError',
       code: 'RUN_NOT_CANCELLABLE',
-      provider: 'RUNFLOW',
       providerHttpStatus: 200,
       run: { id: `runflow:${runId}`, providerRunId: runId, lifecycle },
     });
@@ -202,7 +201,6 @@ describe('cancelRun at Runflow: the admin cancellation endpoint', () => {
     expect(payload).toMatchObject({
       __typename: 'ProviderAuthError',
       code: 'PROVIDER_AUTH',
-      provider: 'RUNFLOW',
       providerHttpStatus: 401,
       providerCode: 'UNAUTHORIZED',
     });
@@ -246,7 +244,7 @@ describe('cancelRun at Runflow: the admin cancellation endpoint', () => {
     ['01J0-conflict', 'ProviderConflictError', 409, 'CONFLICT/self_action_forbidden'],
   ])('maps %s to %s with the provider code', async (runId, typename, status, providerCode) => {
     const payload = await cancel(runId);
-    expect(payload).toMatchObject({ __typename: typename, provider: 'RUNFLOW', providerHttpStatus: status, providerCode });
+    expect(payload).toMatchObject({ __typename: typename, providerHttpStatus: status, providerCode });
     expect(sim.requests).toHaveLength(1);
   });
 
@@ -316,7 +314,6 @@ describe('cancelRun at Runflow: the admin cancellation endpoint', () => {
     expect(payload).toMatchObject({
       __typename: 'InvalidRunInputError',
       code: 'INVALID_RUN_INPUT',
-      provider: 'RUNFLOW',
       field: 'reason',
       providerHttpStatus: null,
     });

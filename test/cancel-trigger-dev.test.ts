@@ -126,7 +126,6 @@ describe('cancelRun at Trigger.dev', () => {
     expect(payload).toMatchObject({
       __typename: 'RunNotCancellableError',
       code: 'RUN_NOT_CANCELLABLE',
-      provider: 'TRIGGER_DEV',
       providerHttpStatus: 200,
       run: { id: `trigger-dev:${runId}`, providerRunId: runId, lifecycle: { __typename: typename, status, providerStatus } },
     });
@@ -178,7 +177,6 @@ describe('cancelRun at Trigger.dev', () => {
     expect(await cancel('run_no_such_run')).toMatchObject({
       __typename: 'RunNotFoundError',
       code: 'RUN_NOT_FOUND',
-      provider: 'TRIGGER_DEV',
       providerRunId: 'run_no_such_run',
       providerHttpStatus: 404,
     });
@@ -194,7 +192,6 @@ describe('cancelRun at Trigger.dev', () => {
     expect(payload).toMatchObject({
       __typename: 'InvalidRunInputError',
       code: 'INVALID_RUN_INPUT',
-      provider: 'TRIGGER_DEV',
       field: 'runId',
       providerHttpStatus: 400,
     });
@@ -208,7 +205,7 @@ describe('cancelRun at Trigger.dev', () => {
     ['run_conflict', 'ProviderConflictError', 'PROVIDER_CONFLICT', 409, null],
   ])('maps the upstream answer for %s to %s', async (runId, typename, code, status, providerCode) => {
     const payload = await cancel(runId);
-    expect(payload).toMatchObject({ __typename: typename, code, provider: 'TRIGGER_DEV', providerHttpStatus: status, providerCode });
+    expect(payload).toMatchObject({ __typename: typename, code, providerHttpStatus: status, providerCode });
     expect(calls()).toEqual([encodedCancel(runId)]);
   });
 
@@ -232,7 +229,6 @@ describe('cancelRun at Trigger.dev', () => {
     expect(payload).toMatchObject({
       __typename: 'ProviderRateLimitedError',
       code: 'PROVIDER_RATE_LIMITED',
-      provider: 'TRIGGER_DEV',
       providerHttpStatus: 429,
     });
     const { headers, json } = answers[0]!.response;

@@ -68,7 +68,6 @@ describe('input rules, checked before any upstream call', () => {
       expect.objectContaining({
         __typename: 'ProviderNotConfiguredError',
         code: 'PROVIDER_NOT_CONFIGURED',
-        provider: 'TRIGGER_DEV',
         missingVariables: ['TRIGGER_SECRET_KEY'],
       }),
     );

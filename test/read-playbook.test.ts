@@ -49,7 +49,7 @@ const RUN_QUERY = /* GraphQL */ `
           ... on RunStatusUnknown { status providerStatus }
         }
       }
-      ... on GatewayError { code message provider }
+      ... on GatewayError { code message }
       ... on OperationNotSupportedError { operation }
       ... on InvalidRunInputError { field providerHttpStatus }
       ... on ProviderNotConfiguredError { missingVariables }
@@ -66,7 +66,6 @@ async function read(id: string, via: TestGateway = gw) {
 const NOT_SUPPORTED = {
   __typename: 'OperationNotSupportedError',
   code: 'OPERATION_NOT_SUPPORTED',
-  provider: 'PLAYBOOK',
   operation: 'reading runs',
 };
 
@@ -134,7 +133,6 @@ describe('run(id) for Playbook', () => {
     expect(await read(`playbook:${TEAM}/${playbookRunId('4')}`, unconfigured)).toMatchObject({
       __typename: 'ProviderNotConfiguredError',
       code: 'PROVIDER_NOT_CONFIGURED',
-      provider: 'PLAYBOOK',
       missingVariables: ['PLAYBOOK_API_KEY', 'PLAYBOOK_JWT', 'PLAYBOOK_BASE_URL'],
     });
   });

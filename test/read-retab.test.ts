@@ -27,7 +27,7 @@ const READ = /* GraphQL */ `
           ... on RunStatusUnknown { status providerStatus }
         }
       }
-      ... on GatewayError { code message errorProvider: provider }
+      ... on GatewayError { code message }
       ... on RunNotFoundError { providerRunId providerHttpStatus }
       ... on InvalidRunInputError { field providerHttpStatus }
       ... on ProviderAuthError { providerHttpStatus }
@@ -134,7 +134,6 @@ describe('run(id) at Retab: failures', () => {
     expect(await read('retab:exprun_nope')).toMatchObject({
       __typename: 'RunNotFoundError',
       code: 'RUN_NOT_FOUND',
-      errorProvider: 'RETAB',
       providerRunId: 'exprun_nope',
       providerHttpStatus: 404,
     });

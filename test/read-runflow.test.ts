@@ -41,7 +41,7 @@ const RUN_FIELDS = /* GraphQL */ `
     }
   }
   # GatewayError.provider is nullable and Run.provider is not: the same response name cannot take both.
-  ... on GatewayError { code message errorProvider: provider }
+  ... on GatewayError { code message }
   ... on RunNotFoundError { providerRunId providerHttpStatus providerCode }
   ... on ProviderAuthError { providerHttpStatus providerCode }
   ... on ProviderForbiddenError { providerHttpStatus providerCode }
@@ -154,7 +154,6 @@ describe('run(id) at Runflow: failures', () => {
     expect(await read('runflow:01J0-no-such-run')).toEqual({
       __typename: 'RunNotFoundError',
       code: 'RUN_NOT_FOUND',
-      errorProvider: 'RUNFLOW',
       message: expect.stringContaining('01J0-no-such-run'),
       providerRunId: '01J0-no-such-run',
       providerHttpStatus: 404,
@@ -179,7 +178,7 @@ describe('run(id) at Runflow: failures', () => {
     ['01J0-unauthorized', 'ProviderAuthError', 401, 'UNAUTHORIZED'],
     ['01J0-unavailable', 'ProviderUnavailableError', 503, 'MODEL_UNAVAILABLE'],
   ])('answers %s with %s', async (runId, typename, status, providerCode) => {
-    expect(await read(`runflow:${runId}`)).toMatchObject({ __typename: typename, errorProvider: 'RUNFLOW', providerHttpStatus: status, providerCode });
+    expect(await read(`runflow:${runId}`)).toMatchObject({ __typename: typename, providerHttpStatus: status, providerCode });
   });
 
   it('reads runs whose failures only the cancel produces (402, 409, 422)', async () => {

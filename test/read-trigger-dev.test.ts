@@ -41,7 +41,7 @@ const RUN = /* GraphQL */ `
           ... on RunStatusUnknown { status providerStatus }
         }
       }
-      ... on GatewayError { code message errorProvider: provider }
+      ... on GatewayError { code message }
       ... on RunNotFoundError { providerRunId providerHttpStatus }
       ... on InvalidRunInputError { field providerHttpStatus providerCode }
       ... on ProviderAuthError { providerHttpStatus providerCode }
@@ -149,7 +149,6 @@ describe('run(id) at Trigger.dev', () => {
     expect(await read('run_no_such_run')).toMatchObject({
       __typename: 'RunNotFoundError',
       code: 'RUN_NOT_FOUND',
-      errorProvider: 'TRIGGER_DEV',
       providerRunId: 'run_no_such_run',
       providerHttpStatus: 404,
     });
@@ -165,7 +164,7 @@ describe('run(id) at Trigger.dev', () => {
     ['run_server_error', { __typename: 'ProviderUnavailableError', code: 'PROVIDER_UNAVAILABLE', providerHttpStatus: 500 }],
   ])('answers the typed error for %s', async (runId, expected) => {
     const run = await read(runId);
-    expect(run).toMatchObject({ ...expected, errorProvider: 'TRIGGER_DEV' });
+    expect(run).toMatchObject({ ...expected });
     if (runId === 'run_rate_limited') {
       expect(run.retryAfterSeconds).toBeGreaterThan(27);
       expect(run.retryAfterSeconds).toBeLessThanOrEqual(30);

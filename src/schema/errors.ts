@@ -2,7 +2,7 @@
 // thrown instance of a listed class to its type; anything else stays masked.
 import * as E from '../runs/errors.js';
 import { builder } from './builder.js';
-import { GatewayErrorCodeEnum, RunProviderEnum } from './enums.js';
+import { GatewayErrorCodeEnum } from './enums.js';
 import { RunObject } from './run.js';
 
 type Types = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer T> ? T : never;
@@ -12,7 +12,6 @@ export const GatewayErrorInterface = builder.interfaceRef<E.GatewayError>('Gatew
   fields: (t) => ({
     message: t.exposeString('message'),
     code: t.field({ type: GatewayErrorCodeEnum, resolve: (e) => e.code }),
-    provider: t.field({ type: RunProviderEnum, nullable: true, description: 'The provider concerned, when there is one.', resolve: (e) => e.provider ?? null }),
   }),
 });
 

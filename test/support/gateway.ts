@@ -45,7 +45,7 @@ export const CANCEL_RUN = /* GraphQL */ `
   mutation Cancel($input: CancelRunInput!) {
     cancelRun(input: $input) {
       __typename
-      ... on GatewayError { message code provider }
+      ... on GatewayError { message code }
       ... on CancelRunSuccess { outcome run { ...RunFields } }
       ... on RunNotFoundError { providerRunId providerHttpStatus }
       ... on RunNotCancellableError { providerHttpStatus run { ...RunFields } }
