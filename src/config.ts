@@ -50,11 +50,11 @@ export function loadConfig(env: Env = process.env): Config {
     return v ? v : undefined;
   };
   const providers: ProvidersConfig = {
-    DATAFRAMER: single(get, 'DATAFRAMER_API_KEY', 'DATAFRAMER_BASE_URL', 'https://df-api.dataframer.ai', (apiKey) => ({ apiKey })),
-    RETAB: single(get, 'RETAB_API_KEY', 'RETAB_BASE_URL', 'https://api.retab.com', (apiKey) => ({ apiKey })),
-    RUNFLOW: single(get, 'RUNFLOW_ADMIN_KEY', 'RUNFLOW_BASE_URL', 'https://api.runflow.io', (adminKey) => ({ adminKey })),
+    DATAFRAMER: single(get, 'DATAFRAMER_API_KEY', 'DATAFRAMER_BASE_URL', 'https://df-api.dataframer.ai', '/api', (apiKey) => ({ apiKey })),
+    RETAB: single(get, 'RETAB_API_KEY', 'RETAB_BASE_URL', 'https://api.retab.com', '/v1', (apiKey) => ({ apiKey })),
+    RUNFLOW: single(get, 'RUNFLOW_ADMIN_KEY', 'RUNFLOW_BASE_URL', 'https://api.runflow.io', '/v1', (adminKey) => ({ adminKey })),
     PLAYBOOK: playbook(get),
-    TRIGGER_DEV: single(get, 'TRIGGER_SECRET_KEY', 'TRIGGER_BASE_URL', 'https://api.trigger.dev', (secretKey) => ({ secretKey })),
+    TRIGGER_DEV: single(get, 'TRIGGER_SECRET_KEY', 'TRIGGER_BASE_URL', 'https://api.trigger.dev', '/api', (secretKey) => ({ secretKey })),
   };
   const anyCredentials = Object.values(providers).some((p) => p.credentials !== undefined);
   const sandboxFlag = get('RUNGATE_SANDBOX');
@@ -95,10 +95,16 @@ function single<C>(
   keyVar: string,
   urlVar: string,
   defaultUrl: string,
+  apiPrefix: string,
   credentials: (key: string) => C,
 ): { baseUrl: string; credentials: C | undefined; credentialVariables: string[] } {
   const key = get(keyVar);
-  return { baseUrl: url(get, urlVar) ?? defaultUrl, credentials: key ? credentials(key) : undefined, credentialVariables: [keyVar] };
+  const baseUrl = url(get, urlVar) ?? defaultUrl;
+  // The adapters add the API's own prefix; a base URL that ends with it would double it (/v1/v1/...).
+  if (new URL(baseUrl).pathname.replace(/\/+$/, '').endsWith(apiPrefix)) {
+    throw new ConfigError(urlVar, `must be the API's root, without ${apiPrefix} (e.g. ${defaultUrl}).`);
+  }
+  return { baseUrl, credentials: key ? credentials(key) : undefined, credentialVariables: [keyVar] };
 }
 
 function playbook(get: (name: string) => string | undefined): ProviderConfig<'PLAYBOOK'> {

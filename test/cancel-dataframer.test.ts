@@ -117,3 +117,24 @@ describe('cancelRun at DataFramer', () => {
     expect(gw.logs.join('')).toContain('upstream request');
   });
 });
+
+describe('credentials echoed back by a provider', () => {
+  it('are redacted from every upstream answer before anything reads it', async () => {
+    const { startSimulator } = await import('../src/sandbox/sim-server.js');
+    const echo = await startSimulator('echo', (req) => ({
+      status: 400,
+      body: { error: `Invalid request with header ${req.headers.authorization}` },
+    }));
+    const other = await startGateway({ DATAFRAMER_API_KEY: 'sk_live_canary_secret_1234567890', DATAFRAMER_BASE_URL: echo.url });
+    try {
+      const payload = (await other.gql(CANCEL_RUN, { input: { provider: 'DATAFRAMER', runId: 'r1' } })).data?.cancelRun;
+      expect(payload).toMatchObject({ __typename: 'InvalidRunInputError', providerHttpStatus: 400 });
+      expect(payload.message).toContain('Bearer [REDACTED]');
+      expect(JSON.stringify(payload)).not.toContain('canary_secret');
+      expect(other.logs.join('')).not.toContain('canary_secret');
+    } finally {
+      await other.close();
+      await echo.close();
+    }
+  });
+});

@@ -105,7 +105,9 @@ export class HttpClient {
     let response: UpstreamResponse;
     try {
       const res = await this.pool.request({ method: req.method, path: this.prefix + req.path, headers, body, signal });
-      const text = await readBounded(res.body, this.options.maxBodyBytes);
+      // Redacted before anything reads it: a provider echoing our credential back (in an error
+      // message, a run's metadata) can never carry it into a response or a log.
+      const text = this.redactor.redact(await readBounded(res.body, this.options.maxBodyBytes));
       const responseHeaders = flattenHeaders(res.headers);
       response = { status: res.statusCode, headers: responseHeaders, text, json: parseJson(responseHeaders, text) };
     } catch (error) {
@@ -127,12 +129,12 @@ export class HttpClient {
 
   /** Maps an error answer to its typed error the way every provider agrees on; adapters handle their quirks first. */
   errorFor(res: UpstreamResponse, ref: RunRef): GatewayError {
-    return mapErrorResponse(this.provider, res, ref, this.redactor);
+    return mapErrorResponse(this.provider, res, ref);
   }
 
-  /** Text from an upstream answer made fit for a client: bounded, and with every credential redacted. */
+  /** Text from an upstream answer made fit for a client message: bounded (credentials are already redacted). */
   upstreamText(text: string): string {
-    return this.redactor.redact(truncate(text));
+    return truncate(text);
   }
 
   /** A 2xx answer whose body is not what the provider documents. */
@@ -230,9 +232,9 @@ export function retryAfterSeconds(headers: Record<string, string>, now = Date.no
   return undefined;
 }
 
-function mapErrorResponse(provider: RunProvider, res: UpstreamResponse, ref: RunRef, redactor: Redactor): GatewayError {
+function mapErrorResponse(provider: RunProvider, res: UpstreamResponse, ref: RunRef): GatewayError {
   const envelope = readErrorEnvelope(res);
-  const message = envelope.message ? redactor.redact(truncate(envelope.message)) : undefined;
+  const message = envelope.message ? truncate(envelope.message) : undefined;
   const details: UpstreamDetails = { providerHttpStatus: res.status, providerCode: envelope.code };
   const s = res.status;
   if (s === 401) return new ProviderAuthError(provider, undefined, details);
