@@ -7,8 +7,12 @@ import type { Context } from './schema/builder.js';
 import { getSchema } from './schema/index.js';
 import type { RunService } from './runs/run-service.js';
 
-export const GRAPHIQL_DEFAULT_QUERY = `# Cancel a sandbox run. Try other runIds from the README's table
-# (df-succeeded, df-canceled, df-rate-limited, ...) or another provider.
+export const GRAPHIQL_DEFAULT_QUERY = `# Cancel a sandbox run, then try others from the README's sandbox tables:
+#   DATAFRAMER  df-succeeded, df-canceled, df-rate-limited
+#   RETAB       exprun_running, exprun_completed, exprun_stopping
+#   RUNFLOW     01J0-running (add reason: "..."), 01J0-partial, 01J0-payment-required
+#   PLAYBOOK    teamId: "7ea30000-0000-4000-8000-000000000001", runId: "00000000-0000-4000-8000-000000000004"
+#   TRIGGER_DEV run_executing, run_slow_cancel, run_rate_limited
 mutation CancelRun {
   cancelRun(input: { provider: DATAFRAMER, runId: "df-processing" }) {
     __typename
