@@ -3,6 +3,7 @@
 // error envelopes read in one place, and credentials kept out of everything it reports.
 import { Pool, errors as undiciErrors } from 'undici';
 import type { Logger } from 'pino';
+import { BrokenCircuitError, IsolatedCircuitError, type CircuitBreakerPolicy } from 'cockatiel';
 import type { RunProvider, RunRef } from '../runs/domain.js';
 import {
   GatewayError,
@@ -17,6 +18,19 @@ import {
   providerLabel,
   type UpstreamDetails,
 } from '../runs/errors.js';
+import {
+  ConnectionFailure,
+  DEFAULT_BREAKER,
+  DEFAULT_RETRY,
+  circuitStateName,
+  createBreaker,
+  remainingMs,
+  retryDelay,
+  sleep,
+  type BreakerOptions,
+  type CircuitStateName,
+  type RetryOptions,
+} from './resilience.js';
 
 export interface HttpOptions {
   /** Whole-request deadline: connect, headers and body together. */
@@ -63,9 +77,15 @@ function encodeSegment(value: string): string {
   return encoded === '.' || encoded === '..' ? encoded.replace(/\./g, '%2E') : encoded;
 }
 
+export interface Resilience {
+  retry: RetryOptions;
+  breaker: BreakerOptions;
+}
+
 export class HttpClient {
   private readonly pool: Pool;
   private readonly prefix: string;
+  private readonly breaker: CircuitBreakerPolicy;
   readonly origin: string;
 
   constructor(
@@ -75,6 +95,7 @@ export class HttpClient {
     private readonly logger: Logger,
     private readonly redactor: Redactor,
     private readonly observer?: ResponseObserver,
+    private readonly resilience: Resilience = { retry: DEFAULT_RETRY, breaker: DEFAULT_BREAKER },
   ) {
     const url = new URL(baseUrl);
     this.origin = url.origin;
@@ -86,14 +107,49 @@ export class HttpClient {
       headersTimeout: options.timeoutMs,
       bodyTimeout: options.timeoutMs,
     });
+    this.breaker = createBreaker(resilience.breaker);
+  }
+
+  /** The provider's circuit: OPEN while it is failing and requests are refused at once. */
+  get circuit(): CircuitStateName {
+    return circuitStateName(this.breaker);
   }
 
   /**
-   * Sends one request. Resolves with any HTTP answer (the adapter interprets status codes);
-   * rejects only with ProviderUnavailableError: refused or reset connections, deadlines,
-   * oversized bodies.
+   * Sends one request, retrying where that is safe within the operation's deadline. Resolves
+   * with any HTTP answer (the adapter interprets status codes); rejects only with
+   * ProviderUnavailableError: an open circuit, refused or reset connections, deadlines,
+   * oversized or broken bodies.
    */
   async request(req: UpstreamRequest): Promise<UpstreamResponse> {
+    for (let attempt = 1; ; attempt++) {
+      const remaining = remainingMs();
+      if (remaining <= 0) throw new ProviderUnavailableError(this.provider, 'the operation ran out of time.', true);
+      let response: UpstreamResponse;
+      try {
+        response = await this.breaker.execute(() => this.attempt(req, Math.min(this.options.timeoutMs, remaining), attempt));
+      } catch (error) {
+        if (error instanceof BrokenCircuitError || error instanceof IsolatedCircuitError) {
+          throw new ProviderUnavailableError(this.provider, 'its recent requests failed, so the gateway is holding off; retry shortly.', true);
+        }
+        if (!(error instanceof ConnectionFailure)) throw error;
+        const wait = error.beforeResponse ? retryDelay({ kind: 'connection-failed' }, attempt, this.resilience.retry, remainingMs()) : undefined;
+        if (wait === undefined) throw new ProviderUnavailableError(this.provider, error.reason, true);
+        await sleep(wait);
+        continue;
+      }
+      const wait = retryDelay(
+        { kind: 'response', status: response.status, retryAfterSeconds: retryAfterSeconds(response.headers) },
+        attempt,
+        this.resilience.retry,
+        remainingMs(),
+      );
+      if (wait === undefined) return response;
+      await sleep(wait);
+    }
+  }
+
+  private async attempt(req: UpstreamRequest, timeoutMs: number, attempt: number): Promise<UpstreamResponse> {
     const started = performance.now();
     const headers: Record<string, string> = { accept: 'application/json', ...req.headers };
     let body: string | undefined;
@@ -101,28 +157,33 @@ export class HttpClient {
       body = JSON.stringify(req.json);
       headers['content-type'] = 'application/json';
     }
-    const signal = AbortSignal.timeout(this.options.timeoutMs);
+    const log = { provider: this.provider, method: req.method, path: req.path, attempt };
+    let phase: 'connect' | 'body' = 'connect';
     let response: UpstreamResponse;
     try {
-      const res = await this.pool.request({ method: req.method, path: this.prefix + req.path, headers, body, signal });
+      const res = await this.pool.request({
+        method: req.method,
+        path: this.prefix + req.path,
+        headers,
+        body,
+        signal: AbortSignal.timeout(timeoutMs),
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
+      });
+      phase = 'body';
       // Redacted before anything reads it: a provider echoing our credential back (in an error
       // message, a run's metadata) can never carry it into a response or a log.
       const text = this.redactor.redact(await readBounded(res.body, this.options.maxBodyBytes));
       const responseHeaders = flattenHeaders(res.headers);
       response = { status: res.statusCode, headers: responseHeaders, text, json: parseJson(responseHeaders, text) };
     } catch (error) {
-      const reason = describeFailure(error, this.options);
-      this.logger.warn(
-        { provider: this.provider, method: req.method, path: req.path, durationMs: elapsed(started), failure: reason },
-        'upstream request failed',
-      );
-      throw new ProviderUnavailableError(this.provider, reason, true);
+      const reason = describeFailure(error, timeoutMs);
+      this.logger.warn({ ...log, durationMs: elapsed(started), failure: reason }, 'upstream request failed');
+      // Only a connection that never got an answer is safe to send again; a timeout used the time up.
+      throw new ConnectionFailure(reason, phase === 'connect' && !isTimeout(error));
     }
     const durationMs = elapsed(started);
-    this.logger.info(
-      { provider: this.provider, method: req.method, path: req.path, status: response.status, durationMs },
-      'upstream request',
-    );
+    this.logger.info({ ...log, status: response.status, durationMs }, 'upstream request');
     this.observer?.({ provider: this.provider, request: req, response, durationMs });
     return response;
   }
@@ -277,14 +338,14 @@ class BodyTooLargeError extends Error {
   }
 }
 
-function describeFailure(error: unknown, options: HttpOptions): string {
+function describeFailure(error: unknown, timeoutMs: number): string {
   if (error instanceof BodyTooLargeError) return `its answer exceeded ${error.max} bytes.`;
   const e = error as { name?: string; code?: string };
   if (e?.name === 'TimeoutError' || e?.name === 'AbortError' || error instanceof undiciErrors.RequestAbortedError) {
-    return `no answer within ${options.timeoutMs} ms.`;
+    return `no answer within ${timeoutMs} ms.`;
   }
   if (error instanceof undiciErrors.HeadersTimeoutError || error instanceof undiciErrors.BodyTimeoutError) {
-    return `no answer within ${options.timeoutMs} ms.`;
+    return `no answer within ${timeoutMs} ms.`;
   }
   if (error instanceof undiciErrors.ConnectTimeoutError) return 'the connection timed out.';
   switch (e?.code) {
@@ -299,6 +360,17 @@ function describeFailure(error: unknown, options: HttpOptions): string {
     default:
       return 'the request failed at the network level.';
   }
+}
+
+function isTimeout(error: unknown): boolean {
+  const e = error as { name?: string };
+  return (
+    e?.name === 'TimeoutError' ||
+    e?.name === 'AbortError' ||
+    error instanceof undiciErrors.RequestAbortedError ||
+    error instanceof undiciErrors.HeadersTimeoutError ||
+    error instanceof undiciErrors.BodyTimeoutError
+  );
 }
 
 function flattenHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string> {

@@ -12,6 +12,8 @@ import { TriggerDevAdapter } from './trigger-dev.js';
 
 export interface Adapters {
   configured: Map<RunProvider, ProviderAdapter>;
+  /** Each configured provider's HTTP client, for its circuit state. */
+  clients: Map<RunProvider, HttpClient>;
   redactor: Redactor;
   close(): Promise<void>;
 }
@@ -21,8 +23,12 @@ export function createAdapters(config: Config, logger: Logger, observer?: Respon
   const redactor = new Redactor(
     Object.values(p).flatMap((c) => (c.credentials ? Object.values(c.credentials as Record<string, string>) : [])),
   );
-  const http = (provider: RunProvider, baseUrl: string | undefined) =>
-    new HttpClient(provider, baseUrl!, config.http[provider], logger, redactor, observer);
+  const clients = new Map<RunProvider, HttpClient>();
+  const http = (provider: RunProvider, baseUrl: string | undefined) => {
+    const client = new HttpClient(provider, baseUrl!, config.http[provider], logger, redactor, observer);
+    clients.set(provider, client);
+    return client;
+  };
   const configured = new Map<RunProvider, ProviderAdapter>();
   const add = (adapter: ProviderAdapter) => configured.set(adapter.provider, adapter);
 
@@ -36,6 +42,7 @@ export function createAdapters(config: Config, logger: Logger, observer?: Respon
 
   return {
     configured,
+    clients,
     redactor,
     close: async () => {
       await Promise.all([...configured.values()].map((a) => a.close()));

@@ -3,6 +3,7 @@
 import DataLoader from 'dataloader';
 import type { Config } from '../config.js';
 import type { ProviderAdapter } from '../providers/provider.js';
+import { withDeadline } from '../providers/resilience.js';
 import type { CancelOptions, CancelResult, RunProvider, RunRef, RunSnapshot } from './domain.js';
 import { InvalidRunInputError, ProviderNotConfiguredError } from './errors.js';
 import { globalRunId } from './run-ref.js';
@@ -10,10 +11,15 @@ import { globalRunId } from './run-ref.js';
 export const MAX_ID_LENGTH = 256;
 export const MAX_REASON_LENGTH = 2_000;
 
+/** Default time one operation (a cancel with the reads it needs, or one read) may take upstream. */
+export const DEFAULT_OPERATION_TIMEOUT_MS = 9_000;
+
 export class RunService {
   constructor(
     private readonly adapters: Map<RunProvider, ProviderAdapter>,
     private readonly providers: Config['providers'],
+    /** Keeps a cancelRun answer under ten seconds whatever the providers do. */
+    readonly operationTimeoutMs = DEFAULT_OPERATION_TIMEOUT_MS,
   ) {}
 
   /** A fresh view for one GraphQL request: its loaders cache nothing across requests. */
@@ -44,7 +50,7 @@ export class RequestRuns {
     }
     const adapter = this.service.adapter(ref.provider);
     adapter.validate(ref, options);
-    const result = await adapter.cancel(ref, options, (r) => this.read(r));
+    const result = await withDeadline(this.service.operationTimeoutMs, () => adapter.cancel(ref, options, (r) => this.read(r)));
     // Later reads of this run in the same request see what the cancel learned, not an older copy.
     const loader = this.loader(ref.provider);
     loader.clear(ref);
@@ -64,7 +70,11 @@ export class RequestRuns {
       const adapter = this.service.adapter(provider);
       loader = new DataLoader<RunRef, RunSnapshot, string>(
         // Providers have no batch read: one upstream read per distinct id, each settling on its own.
-        (refs) => Promise.all(refs.map((r) => adapter.read(r).catch((e: unknown) => e as Error))),
+        // Each read gets the operation deadline, or the enclosing cancel's if that comes sooner.
+        (refs) =>
+          Promise.all(
+            refs.map((r) => withDeadline(this.service.operationTimeoutMs, () => adapter.read(r)).catch((e: unknown) => e as Error)),
+          ),
         { cacheKeyFn: globalRunId },
       );
       this.loaders.set(provider, loader);
