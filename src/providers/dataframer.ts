@@ -44,14 +44,11 @@ export class DataFramerAdapter implements ProviderAdapter {
   }
 
   async read(ref: RunRef): Promise<RunSnapshot> {
-    const res = await this.http.request({
-      method: 'GET',
-      path: upstreamPath`/api/dataframer/runs/${ref.providerRunId}/`,
-      headers: this.auth(),
-    });
-    if (res.status !== 200) throw this.http.errorFor(res, ref);
-    if (!isObject(res.json)) throw this.http.malformed(res, 'a body that is not a run object');
-    return toSnapshot(ref, res.json);
+    const run = await this.http.getObject(
+      { path: upstreamPath`/api/dataframer/runs/${ref.providerRunId}/`, headers: this.auth() },
+      (res) => this.http.errorFor(res, ref),
+    );
+    return toSnapshot(ref, run);
   }
 
   close(): Promise<void> {

@@ -188,6 +188,20 @@ export class HttpClient {
     return response;
   }
 
+  /**
+   * GETs one JSON object, as every provider's read does: a non-200 answer becomes
+   * `onError(res)`, a body that is not a JSON object a ProviderUnavailableError.
+   */
+  async getObject(
+    req: Omit<UpstreamRequest, 'method' | 'json'>,
+    onError: (res: UpstreamResponse) => GatewayError,
+  ): Promise<Record<string, unknown>> {
+    const res = await this.request({ ...req, method: 'GET' });
+    if (res.status !== 200) throw onError(res);
+    if (!isObject(res.json)) throw this.malformed(res, 'a body that is not a run object');
+    return res.json;
+  }
+
   /** Maps an error answer to its typed error the way every provider agrees on; adapters handle their quirks first. */
   errorFor(res: UpstreamResponse, ref: RunRef): GatewayError {
     return mapErrorResponse(this.provider, res, ref);

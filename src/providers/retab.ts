@@ -2,7 +2,7 @@
 // run's new lifecycle (which may not be `cancelled` if the cancel lost a race), and 404 both for
 // a run that does not exist and for one that is no longer cancellable: a read tells which.
 import type { CancelOptions, CancelResult, RunRef, RunSnapshot } from '../runs/domain.js';
-import { InvalidRunInputError, ProviderConflictError, RunNotCancellableError, RunNotFoundError, type GatewayError } from '../runs/errors.js';
+import { InvalidRunInputError, ProviderConflictError, RunNotCancellableError, RunNotFoundError, ProviderUnavailableError, type GatewayError } from '../runs/errors.js';
 import { HttpClient, isObject, upstreamPath, type UpstreamResponse } from './http.js';
 import { StatusTable, isTerminal, str, type ProviderAdapter, type RunReader } from './provider.js';
 
@@ -66,14 +66,12 @@ export class RetabAdapter implements ProviderAdapter {
   }
 
   async read(ref: RunRef): Promise<RunSnapshot> {
-    const res = await this.http.request({
-      method: 'GET',
-      path: upstreamPath`/v1/workflows/experiments/runs/${ref.providerRunId}`,
-      headers: this.auth(),
-    });
-    if (res.status !== 200) throw this.errorFor(res, ref);
-    if (!isObject(res.json) || !isObject(res.json.lifecycle)) throw this.http.malformed(res, 'a body that is not a run');
-    return toSnapshot(ref, res.json);
+    const run = await this.http.getObject(
+      { path: upstreamPath`/v1/workflows/experiments/runs/${ref.providerRunId}`, headers: this.auth() },
+      (res) => this.errorFor(res, ref),
+    );
+    if (!isObject(run.lifecycle)) throw new ProviderUnavailableError(this.provider, 'it answered a run without a lifecycle.', false, { providerHttpStatus: 200 });
+    return toSnapshot(ref, run);
   }
 
   close(): Promise<void> {

@@ -63,14 +63,11 @@ export class TriggerDevAdapter implements ProviderAdapter {
   }
 
   async read(ref: RunRef): Promise<RunSnapshot> {
-    const res = await this.http.request({
-      method: 'GET',
-      path: upstreamPath`/api/v3/runs/${ref.providerRunId}`,
-      headers: this.headers(),
-    });
-    if (res.status !== 200) throw this.errorFor(res, ref, undefined);
-    if (!isObject(res.json)) throw this.http.malformed(res, 'a body that is not a run object');
-    return toSnapshot(ref, res.json);
+    const run = await this.http.getObject(
+      { path: upstreamPath`/api/v3/runs/${ref.providerRunId}`, headers: this.headers() },
+      (res) => this.errorFor(res, ref, undefined),
+    );
+    return toSnapshot(ref, run);
   }
 
   close(): Promise<void> {
