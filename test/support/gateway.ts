@@ -40,25 +40,8 @@ export async function startGateway(env: Record<string, string | undefined>, opti
   };
 }
 
-/** The selection every cancel test asks for: the whole payload union, all fields a client may show. */
-export const CANCEL_RUN = /* GraphQL */ `
-  mutation Cancel($input: CancelRunInput!) {
-    cancelRun(input: $input) {
-      __typename
-      ... on GatewayError { message code }
-      ... on CancelRunSuccess { outcome run { ...RunFields } }
-      ... on RunNotFoundError { providerRunId providerHttpStatus }
-      ... on RunNotCancellableError { providerHttpStatus run { ...RunFields } }
-      ... on InvalidRunInputError { field providerHttpStatus providerCode }
-      ... on ProviderNotConfiguredError { missingVariables }
-      ... on ProviderAuthError { providerHttpStatus providerCode }
-      ... on ProviderForbiddenError { providerHttpStatus providerCode }
-      ... on ProviderPaymentRequiredError { providerHttpStatus providerCode }
-      ... on ProviderConflictError { providerHttpStatus providerCode }
-      ... on ProviderRateLimitedError { providerHttpStatus retryAfterSeconds }
-      ... on ProviderUnavailableError { providerHttpStatus retryable }
-    }
-  }
+/** Every field of a Run a client may show, lifecycle members included. */
+export const RUN_FIELDS = /* GraphQL */ `
   fragment RunFields on Run {
     id provider providerRunId teamId createdAt startedAt finishedAt
     lifecycle {
@@ -73,3 +56,47 @@ export const CANCEL_RUN = /* GraphQL */ `
     }
   }
 `;
+
+/** The fields of every error type, for selections on CancelRunPayload and RunResult. */
+const ERROR_FIELDS = /* GraphQL */ `
+  ... on GatewayError { message code }
+  ... on RunNotFoundError { providerRunId providerHttpStatus providerCode }
+  ... on InvalidRunInputError { field providerHttpStatus providerCode }
+  ... on ProviderAuthError { providerHttpStatus providerCode }
+  ... on ProviderForbiddenError { providerHttpStatus providerCode }
+  ... on ProviderPaymentRequiredError { providerHttpStatus providerCode }
+  ... on ProviderConflictError { providerHttpStatus providerCode }
+  ... on ProviderRateLimitedError { providerHttpStatus providerCode retryAfterSeconds }
+  ... on ProviderUnavailableError { providerHttpStatus providerCode retryable }
+`;
+
+/** The selection every cancel test asks for: the whole payload union, all fields a client may show. */
+export const CANCEL_RUN = /* GraphQL */ `
+  mutation Cancel($input: CancelRunInput!) {
+    cancelRun(input: $input) {
+      __typename
+      ${ERROR_FIELDS}
+      ... on CancelRunSuccess { outcome run { ...RunFields } }
+      ... on RunNotCancellableError { providerHttpStatus run { ...RunFields } }
+      ... on ProviderNotConfiguredError { missingVariables }
+    }
+  }
+  ${RUN_FIELDS}
+`;
+
+const RUN_RESULT = /* GraphQL */ `
+  fragment RunResultFields on RunResult {
+    __typename
+    ... on Run { ...RunFields }
+    ${ERROR_FIELDS}
+    ... on ProviderNotConfiguredError { missingVariables }
+    ... on OperationNotSupportedError { operation }
+  }
+  ${RUN_FIELDS}
+`;
+
+/** Reads one run by global id, selecting every member of RunResult. */
+export const READ_RUN = `query ReadRun($id: ID!) { run(id: $id) { ...RunResultFields } } ${RUN_RESULT}`;
+
+/** Reads many runs by global id, selecting every member of RunResult. */
+export const READ_RUNS = `query ReadRuns($ids: [ID!]!) { runs(ids: $ids) { ...RunResultFields } } ${RUN_RESULT}`;
