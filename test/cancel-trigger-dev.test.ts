@@ -314,3 +314,36 @@ describe('cancelRun at Trigger.dev', () => {
     expect(logs).not.toContain(TRIGGER_SANDBOX_SECRET_KEY.slice(7));
   });
 });
+
+describe("telling ALREADY_CANCELLED from CANCELLED by Trigger.dev's own clock", () => {
+  // Both answers are 200 {id}; the run's finishedAt against the cancel answer's Date header decides.
+  async function outcome(dateHeaderOffsetMs: number, finishedAgoMs: number) {
+    const { startSimulator } = await import('../src/sandbox/sim-server.js');
+    const finishedAt = new Date(Date.now() - finishedAgoMs).toISOString();
+    const stub = await startSimulator('trigger-clock', (req) =>
+      req.method === 'POST'
+        ? { status: 200, headers: { date: new Date(Date.now() + dateHeaderOffsetMs).toUTCString() }, body: { id: 'run_x' } }
+        : { status: 200, body: { id: 'run_x', status: 'CANCELED', finishedAt, updatedAt: finishedAt } },
+    );
+    const g = await startGateway({ TRIGGER_SECRET_KEY: 'tr_dev_clock_test', TRIGGER_BASE_URL: stub.url });
+    try {
+      return (await g.gql(CANCEL_RUN, { input: { provider: 'TRIGGER_DEV', runId: 'run_x' } })).data.cancelRun.outcome;
+    } finally {
+      await g.close();
+      await stub.close();
+    }
+  }
+
+  it('a run that finished as our cancel was answered was cancelled by us', async () => {
+    expect(await outcome(0, 0)).toBe('CANCELLED');
+  });
+
+  it('a run that finished well before Trigger.dev answered our cancel was already cancelled, even seconds ago', async () => {
+    expect(await outcome(0, 4_000)).toBe('ALREADY_CANCELLED');
+  });
+
+  it("the provider's clock decides, not ours: a server clock ahead of ours does not fake a fresh cancel", async () => {
+    // Server clock 60 s ahead: a run finished 'now' by our clock finished a minute before the server's answer.
+    expect(await outcome(60_000, 0)).toBe('ALREADY_CANCELLED');
+  });
+});

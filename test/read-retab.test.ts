@@ -2,7 +2,7 @@
 // fidelity to the documented read endpoints (get, list) and FastAPI's routing behaviour.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { RETAB_SANDBOX_KEY, retabSeeds, startRetabSim, type RetabRun } from '../src/sandbox/retab.js';
-import { startGateway, type TestGateway } from './support/gateway.js';
+import { READ_RUN, startGateway, type TestGateway } from './support/gateway.js';
 
 const NOW = Date.now();
 const RUNS = '/v1/workflows/experiments/runs';
@@ -10,33 +10,6 @@ const RUNS = '/v1/workflows/experiments/runs';
 let sim: Awaited<ReturnType<typeof startRetabSim>>;
 let gw: TestGateway;
 
-const READ = /* GraphQL */ `
-  query Read($id: ID!) {
-    run(id: $id) {
-      __typename
-      ... on Run {
-        id provider providerRunId createdAt startedAt finishedAt
-        lifecycle {
-          __typename
-          ... on RunPending { status providerStatus }
-          ... on RunQueued { status providerStatus }
-          ... on RunRunning { status providerStatus startedAt }
-          ... on RunSucceeded { status providerStatus finishedAt partial }
-          ... on RunFailed { status providerStatus finishedAt failureMessage failureCode }
-          ... on RunCancelled { status providerStatus finishedAt reason }
-          ... on RunStatusUnknown { status providerStatus }
-        }
-      }
-      ... on GatewayError { code message }
-      ... on RunNotFoundError { providerRunId providerHttpStatus }
-      ... on InvalidRunInputError { field providerHttpStatus }
-      ... on ProviderAuthError { providerHttpStatus }
-      ... on ProviderForbiddenError { providerHttpStatus providerCode }
-      ... on ProviderRateLimitedError { providerHttpStatus retryAfterSeconds }
-      ... on ProviderUnavailableError { providerHttpStatus retryable }
-    }
-  }
-`;
 
 function seeded(id: string, status: string): RetabRun {
   return { ...retabSeeds(NOW).find((r) => r.id === 'exprun_running')!, id, status };
@@ -57,7 +30,7 @@ beforeEach(() => {
 });
 
 async function read(id: string) {
-  const res = await gw.gql(READ, { id });
+  const res = await gw.gql(READ_RUN, { id });
   expect(res.errors).toBeUndefined();
   return res.data.run;
 }

@@ -5,7 +5,7 @@ import {
   runflowSeeds,
   startRunflowSim,
 } from '../src/sandbox/runflow.js';
-import { startGateway, type TestGateway } from './support/gateway.js';
+import { READ_RUN, READ_RUNS, startGateway, type TestGateway } from './support/gateway.js';
 
 const NOW = Date.parse('2026-05-23T10:00:00.000Z');
 const CREATED = '2026-05-23T09:00:00.000Z';
@@ -25,34 +25,9 @@ afterAll(async () => {
 });
 beforeEach(() => sim.clearRequests());
 
-const RUN_FIELDS = /* GraphQL */ `
-  __typename
-  ... on Run {
-    id provider providerRunId createdAt startedAt finishedAt
-    lifecycle {
-      __typename
-      ... on RunPending { status providerStatus }
-      ... on RunQueued { status providerStatus }
-      ... on RunRunning { status providerStatus startedAt }
-      ... on RunSucceeded { status providerStatus finishedAt partial }
-      ... on RunFailed { status providerStatus finishedAt failureMessage failureCode }
-      ... on RunCancelled { status providerStatus finishedAt reason }
-      ... on RunStatusUnknown { status providerStatus }
-    }
-  }
-  # GatewayError.provider is nullable and Run.provider is not: the same response name cannot take both.
-  ... on GatewayError { code message }
-  ... on RunNotFoundError { providerRunId providerHttpStatus providerCode }
-  ... on ProviderAuthError { providerHttpStatus providerCode }
-  ... on ProviderForbiddenError { providerHttpStatus providerCode }
-  ... on ProviderRateLimitedError { providerHttpStatus providerCode retryAfterSeconds }
-  ... on ProviderUnavailableError { providerHttpStatus providerCode retryable }
-`;
-const READ = `query Read($id: ID!) { run(id: $id) { ${RUN_FIELDS} } }`;
-const READ_MANY = `query ReadMany($ids: [ID!]!) { runs(ids: $ids) { ${RUN_FIELDS} } }`;
 
 const read = async (id: string, g: TestGateway = gw) => {
-  const res = await g.gql(READ, { id });
+  const res = await g.gql(READ_RUN, { id });
   expect(res.errors).toBeUndefined();
   return res.data?.run;
 };
@@ -198,7 +173,7 @@ describe('run(id) at Runflow: failures', () => {
   });
 
   it('runs(ids) answers each id on its own, in order', async () => {
-    const res = await gw.gql(READ_MANY, { ids: ['runflow:01J0-partial', 'runflow:01J0-nope', 'runflow:01J0-cancelled', 'runflow:01J0-rate-limited'] });
+    const res = await gw.gql(READ_RUNS, { ids: ['runflow:01J0-partial', 'runflow:01J0-nope', 'runflow:01J0-cancelled', 'runflow:01J0-rate-limited'] });
     expect(res.errors).toBeUndefined();
     expect(res.data?.runs.map((r: { __typename: string }) => r.__typename)).toEqual([
       'Run',
@@ -220,7 +195,7 @@ describe('run(id) at Runflow: failures', () => {
   });
 
   it('never puts the key in a response or a log line', async () => {
-    const res = await gw.gql(READ_MANY, { ids: ['runflow:01J0-unauthorized', 'runflow:01J0-forbidden', 'runflow:01J0-running'] });
+    const res = await gw.gql(READ_RUNS, { ids: ['runflow:01J0-unauthorized', 'runflow:01J0-forbidden', 'runflow:01J0-running'] });
     expect(JSON.stringify(res)).not.toContain(RUNFLOW_SANDBOX_ADMIN_KEY);
     expect(gw.logs.join('')).not.toContain(RUNFLOW_SANDBOX_ADMIN_KEY);
   });

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { UpstreamResponse } from '../src/providers/http.js';
 import { triggerStatuses } from '../src/providers/trigger-dev.js';
 import { TRIGGER_SANDBOX_SECRET_KEY, startTriggerDevSim, triggerDevSeeds } from '../src/sandbox/trigger-dev.js';
-import { startGateway, type TestGateway } from './support/gateway.js';
+import { READ_RUN, startGateway, type TestGateway } from './support/gateway.js';
 
 let sim: Awaited<ReturnType<typeof startTriggerDevSim>>;
 let gw: TestGateway;
@@ -24,36 +24,9 @@ beforeEach(() => {
   answers.length = 0;
 });
 
-const RUN = /* GraphQL */ `
-  query Run($id: ID!) {
-    run(id: $id) {
-      __typename
-      ... on Run {
-        id provider providerRunId createdAt
-        lifecycle {
-          __typename
-          ... on RunPending { status providerStatus }
-          ... on RunQueued { status providerStatus }
-          ... on RunRunning { status providerStatus startedAt }
-          ... on RunSucceeded { status providerStatus finishedAt partial }
-          ... on RunFailed { status providerStatus finishedAt failureMessage failureCode }
-          ... on RunCancelled { status providerStatus finishedAt reason }
-          ... on RunStatusUnknown { status providerStatus }
-        }
-      }
-      ... on GatewayError { code message }
-      ... on RunNotFoundError { providerRunId providerHttpStatus }
-      ... on InvalidRunInputError { field providerHttpStatus providerCode }
-      ... on ProviderAuthError { providerHttpStatus providerCode }
-      ... on ProviderForbiddenError { providerHttpStatus providerCode }
-      ... on ProviderRateLimitedError { providerHttpStatus retryAfterSeconds }
-      ... on ProviderUnavailableError { providerHttpStatus retryable }
-    }
-  }
-`;
 
 const read = async (runId: string) => {
-  const res = await gw.gql(RUN, { id: `trigger-dev:${runId}` });
+  const res = await gw.gql(READ_RUN, { id: `trigger-dev:${runId}` });
   expect(res.errors).toBeUndefined();
   return res.data?.run;
 };

@@ -288,6 +288,12 @@ export function readErrorEnvelope(res: UpstreamResponse): ErrorEnvelope {
 
 /** Seconds until a rate limit lifts, from Retry-After (seconds or HTTP date), retry-after-ms or x-ratelimit-reset. */
 export function retryAfterSeconds(headers: Record<string, string>, now = Date.now()): number | undefined {
+  const s = rawRetryAfterSeconds(headers, now);
+  // Tenths of a second, rounded up: a client shows "30", not "29.999", and never retries early.
+  return s === undefined ? undefined : Math.ceil(s * 10) / 10;
+}
+
+function rawRetryAfterSeconds(headers: Record<string, string>, now: number): number | undefined {
   const ms = Number(headers['retry-after-ms']);
   if (headers['retry-after-ms'] && Number.isFinite(ms) && ms >= 0) return ms / 1000;
   const ra = headers['retry-after']?.trim();

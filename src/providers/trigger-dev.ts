@@ -21,10 +21,13 @@ export const triggerStatuses = new StatusTable({
 });
 
 /**
- * A run found cancelled whose finish is older than this, relative to when our cancel was sent,
- * was cancelled by someone else before us. The margin absorbs clock skew between us and Trigger.dev.
+ * The cancel answers 200 either way, so a run found cancelled was cancelled by someone else
+ * before us when it finished this long before Trigger.dev answered our cancel. Trigger.dev's own
+ * clock (the answer's Date header, whole seconds) avoids skew; the margin covers its rounding
+ * and the time the cancel took. Without a Date header, our clock and a wider margin stand in.
  */
-const ALREADY_CANCELLED_MARGIN_MS = 5_000;
+const ALREADY_CANCELLED_MARGIN_MS = 3_000;
+const LOCAL_CLOCK_MARGIN_MS = 5_000;
 
 export class TriggerDevAdapter implements ProviderAdapter {
   readonly provider = 'TRIGGER_DEV' as const;
@@ -54,7 +57,9 @@ export class TriggerDevAdapter implements ProviderAdapter {
     }
     if (run.status === 'CANCELLED') {
       const finished = Date.parse(run.finishedAt ?? '');
-      const before = Number.isFinite(finished) && finished < sentAt - ALREADY_CANCELLED_MARGIN_MS;
+      const answeredAt = Date.parse(res.headers.date ?? '');
+      const threshold = Number.isFinite(answeredAt) ? answeredAt - ALREADY_CANCELLED_MARGIN_MS : sentAt - LOCAL_CLOCK_MARGIN_MS;
+      const before = Number.isFinite(finished) && finished < threshold;
       return { outcome: before ? 'ALREADY_CANCELLED' : 'CANCELLED', run };
     }
     if (isTerminal(run.status)) throw new RunNotCancellableError(run, { providerHttpStatus: 200 });
