@@ -1,6 +1,7 @@
 // Environment -> typed, validated configuration. A wrong value stops the process at start with
 // one line naming the variable; an absent provider is not an error (its operations answer
 // ProviderNotConfiguredError).
+import { createHash } from 'node:crypto';
 import { RUN_PROVIDERS, type RunProvider } from './runs/domain.js';
 import { DEFAULT_HTTP_OPTIONS, type HttpOptions } from './providers/http.js';
 
@@ -31,6 +32,34 @@ export interface ProviderConfig<P extends RunProvider = RunProvider> {
 
 export type ProvidersConfig = { [P in RunProvider]: ProviderConfig<P> };
 
+/** What a caller's token lets it do: `runs:read` for every query, `runs:cancel` for cancelRun. */
+export const CALLER_SCOPES = ['runs:read', 'runs:cancel'] as const;
+export type CallerScope = (typeof CALLER_SCOPES)[number];
+
+/** One entry of RUNGATE_API_TOKENS. Only the token's SHA-256 digest is kept, never the token. */
+export interface ApiToken {
+  name: string;
+  digest: Buffer;
+  scopes: ReadonlySet<CallerScope>;
+}
+
+/** The HTTP API's own settings: who may call it, from which browsers, and how big a request may be. */
+export interface ApiConfig {
+  /** Callers and their scopes; empty means no caller authentication (see checkCallerAuth). */
+  tokens: ApiToken[];
+  /** RUNGATE_ALLOW_ANONYMOUS: an operator's explicit consent to run without tokens outside sandbox mode. */
+  allowAnonymous: boolean;
+  /** Exact browser origins allowed by CORS; empty: no CORS headers (same-origin only). */
+  corsOrigins: string[];
+  graphiql: boolean;
+  introspection: boolean;
+  maxDepth: number;
+  maxAliases: number;
+  maxTokens: number;
+  /** Largest request body accepted, in bytes (413 above it). */
+  maxRequestBytes: number;
+}
+
 export interface Config {
   host: string;
   port: number;
@@ -40,6 +69,7 @@ export interface Config {
   /** Upstream HTTP settings per provider: a global default, overridable per provider. */
   http: Record<RunProvider, HttpOptions>;
   providers: ProvidersConfig;
+  api: ApiConfig;
 }
 
 type Env = Record<string, string | undefined>;
@@ -71,7 +101,120 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel: logLevel(get('LOG_LEVEL') ?? 'info'),
     http: httpOptions(get),
     providers,
+    api: apiConfig(get, sandbox),
   };
+}
+
+/**
+ * Outside sandbox mode a gateway without caller tokens would let anyone who reaches it cancel runs
+ * with the operator's provider credentials: refuse unless the operator said so.
+ */
+export function checkCallerAuth(config: Pick<Config, 'sandbox' | 'api'>): void {
+  if (config.sandbox || config.api.tokens.length > 0 || config.api.allowAnonymous) return;
+  throw new ConfigError(
+    'RUNGATE_API_TOKENS',
+    'no caller tokens are set and this is not sandbox mode: set RUNGATE_API_TOKENS (name=token:scope+scope,...), ' +
+      'or RUNGATE_ALLOW_ANONYMOUS=1 to let every caller in without a token.',
+  );
+}
+
+function apiConfig(get: (name: string) => string | undefined, sandbox: boolean): ApiConfig {
+  const graphiqlFlag = flag(get, 'RUNGATE_GRAPHIQL');
+  const graphiql = graphiqlFlag ?? sandbox;
+  // GraphiQL reads the schema by introspection, so introspection follows GraphiQL unless set.
+  const introspection = flag(get, 'RUNGATE_INTROSPECTION') ?? graphiql;
+  if (graphiql && !introspection) {
+    throw new ConfigError('RUNGATE_INTROSPECTION', 'is 0 but GraphiQL is on, and GraphiQL needs introspection: set RUNGATE_GRAPHIQL=0 too.');
+  }
+  return {
+    tokens: apiTokens(get('RUNGATE_API_TOKENS')),
+    allowAnonymous: flag(get, 'RUNGATE_ALLOW_ANONYMOUS') ?? false,
+    corsOrigins: corsOrigins(get('RUNGATE_CORS_ORIGINS')),
+    graphiql,
+    introspection,
+    maxDepth: integer(get, 'RUNGATE_MAX_DEPTH', 12, 1, 100),
+    maxAliases: integer(get, 'RUNGATE_MAX_ALIASES', 30, 0, 1000),
+    maxTokens: integer(get, 'RUNGATE_MAX_TOKENS', 2000, 50, 100_000),
+    // A 1 MB `reason` must still reach the input rules and come back as InvalidRunInputError.
+    maxRequestBytes: integer(get, 'RUNGATE_MAX_REQUEST_BYTES', 2 * 1_048_576, 1024, 64 * 1_048_576),
+  };
+}
+
+const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+/**
+ * RUNGATE_API_TOKENS: `name=token:scope+scope`, comma-separated. A token holds neither `:` nor `,`.
+ * No error message ever quotes a token, or any part of an entry that could be one.
+ */
+function apiTokens(raw: string | undefined): ApiToken[] {
+  if (raw === undefined) return [];
+  const V = 'RUNGATE_API_TOKENS';
+  const out: ApiToken[] = [];
+  const byDigest = new Map<string, number>();
+  raw.split(',').forEach((text, index) => {
+    const n = index + 1;
+    const entry = text.trim();
+    const shape = 'expected name=token:scope+scope, e.g. deploy-bot=<token>:runs:read+runs:cancel';
+    if (!entry) throw new ConfigError(V, `entry ${n} is empty; ${shape}.`);
+    const eq = entry.indexOf('=');
+    if (eq < 0) throw new ConfigError(V, `entry ${n} has no "=" after the name; ${shape}.`);
+    const name = entry.slice(0, eq).trim();
+    if (!name) throw new ConfigError(V, `entry ${n} has an empty name; ${shape}.`);
+    // The name is logged with every cancel; anything else could be a pasted token, so it is not echoed.
+    if (!NAME.test(name)) throw new ConfigError(V, `entry ${n}: the name must be 1-64 letters, digits, ".", "_" or "-", starting with a letter or digit.`);
+    const at = `entry ${n} ("${name}")`;
+    const rest = entry.slice(eq + 1);
+    const colon = rest.indexOf(':');
+    if (colon < 0) throw new ConfigError(V, `${at} has no ":" before its scopes; ${shape}.`);
+    const token = rest.slice(0, colon).trim();
+    if (!token) throw new ConfigError(V, `${at} has an empty token; ${shape}.`);
+    if (/[\s\x00-\x1f\x7f]/.test(token)) throw new ConfigError(V, `${at}: the token contains whitespace or a control character.`);
+    const scopes = new Set<CallerScope>();
+    for (const scope of rest.slice(colon + 1).split('+').map((s) => s.trim())) {
+      if (!(CALLER_SCOPES as readonly string[]).includes(scope)) {
+        // Scope text is shown only when it looks like a scope name, never something token-like.
+        const shown = /^[a-z]+:[a-z]+$/.test(scope) ? `unknown scope "${scope}"` : scope ? 'an unknown scope' : 'an empty scope';
+        throw new ConfigError(V, `${at} has ${shown}; scopes are ${CALLER_SCOPES.join(' and ')}, joined with "+".`);
+      }
+      scopes.add(scope as CallerScope);
+    }
+    const twin = out.findIndex((t) => t.name === name);
+    if (twin >= 0) throw new ConfigError(V, `${at} repeats the name of entry ${twin + 1}; names must be unique.`);
+    const digest = createHash('sha256').update(token, 'utf8').digest();
+    const same = byDigest.get(digest.toString('hex'));
+    if (same !== undefined) throw new ConfigError(V, `${at} has the same token as entry ${same}; every caller needs its own token.`);
+    byDigest.set(digest.toString('hex'), n);
+    out.push({ name, digest, scopes });
+  });
+  return out;
+}
+
+function corsOrigins(raw: string | undefined): string[] {
+  if (raw === undefined) return [];
+  const V = 'RUNGATE_CORS_ORIGINS';
+  return raw.split(',').map((text, index) => {
+    const origin = text.trim();
+    const n = index + 1;
+    if (origin === '*') throw new ConfigError(V, `entry ${n} is "*"; list each allowed origin exactly (e.g. https://app.example.com).`);
+    let parsed: URL;
+    try {
+      parsed = new URL(origin);
+    } catch {
+      throw new ConfigError(V, `entry ${n} ("${origin}") is not an origin (expected e.g. https://app.example.com).`);
+    }
+    if ((parsed.protocol !== 'http:' && parsed.protocol !== 'https:') || parsed.origin !== origin) {
+      throw new ConfigError(V, `entry ${n} ("${origin}") must be an exact origin: http(s), host and optional port, no path or trailing slash (e.g. ${parsed.origin === 'null' ? 'https://app.example.com' : parsed.origin}).`);
+    }
+    return origin;
+  });
+}
+
+function flag(get: (name: string) => string | undefined, name: string): boolean | undefined {
+  const raw = get(name);
+  if (raw === undefined) return undefined;
+  if (/^(1|true|yes|on)$/i.test(raw)) return true;
+  if (/^(0|false|no|off)$/i.test(raw)) return false;
+  throw new ConfigError(name, `expected 1 or 0, got "${raw}".`);
 }
 
 function httpOptions(get: (name: string) => string | undefined): Record<RunProvider, HttpOptions> {

@@ -3,7 +3,7 @@
 import { createServer as createHttpServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { DestinationStream, Logger } from 'pino';
-import type { Config } from './config.js';
+import { checkCallerAuth, type Config } from './config.js';
 import { createLogger } from './logger.js';
 import { createAdapters, type Adapters } from './providers/index.js';
 import type { ResponseObserver } from './providers/http.js';
@@ -29,10 +29,12 @@ export interface Gateway {
 }
 
 export function createGateway(config: Config, options: GatewayOptions = {}): Gateway {
+  // Never serve without caller tokens outside sandbox mode unless the operator opted in.
+  checkCallerAuth(config);
   const logger = options.logger ?? createLogger(config.logLevel, options.logDestination);
   const adapters = createAdapters(config, logger, options.observer);
   const service = new RunService(adapters.configured, config.providers);
-  const yoga = createServer({ service, logger });
+  const yoga = createServer({ service, logger, api: config.api });
   let server: Server | undefined;
 
   return {

@@ -1,5 +1,5 @@
 // Start: config -> sandbox (when asked or when no credentials are set) -> gateway -> listen.
-import { ConfigError, loadConfig, type Config } from './config.js';
+import { checkCallerAuth, ConfigError, loadConfig, type Config } from './config.js';
 import { createGateway } from './gateway.js';
 import { startSandbox, type Sandbox } from './sandbox/index.js';
 
@@ -7,6 +7,8 @@ async function main(): Promise<void> {
   let config: Config;
   try {
     config = loadConfig();
+    // Outside sandbox mode, no caller tokens is a refusal to start unless RUNGATE_ALLOW_ANONYMOUS=1.
+    checkCallerAuth(config);
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`rungate: configuration error: ${error.message}\n`);
@@ -27,9 +29,16 @@ async function main(): Promise<void> {
 
   const url = await gateway.listen();
   const configured = [...gateway.adapters.configured.keys()].join(', ') || 'none';
-  logger.info({ url, sandbox: config.sandbox, providers: configured }, 'rungate listening');
+  const callers = config.api.tokens.map((t) => t.name);
+  logger.info({ url, sandbox: config.sandbox, providers: configured, callers: callers.length ? callers : 'anonymous' }, 'rungate listening');
+  if (!callers.length && !config.sandbox) {
+    logger.warn('RUNGATE_ALLOW_ANONYMOUS=1: no caller authentication, anyone who can reach this port can cancel runs');
+  }
   process.stdout.write(
-    `rungate listening on ${url}${config.sandbox ? ' (sandbox mode: simulated providers on loopback; open it in a browser for GraphiQL)' : ''}\n`,
+    `rungate listening on ${url}` +
+      (config.sandbox ? ` (sandbox mode: simulated providers on loopback${config.api.graphiql ? '; open it in a browser for GraphiQL' : ''})` : '') +
+      (callers.length || config.sandbox ? '' : ' (no caller authentication: RUNGATE_ALLOW_ANONYMOUS=1)') +
+      '\n',
   );
 
   let stopping = false;

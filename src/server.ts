@@ -1,11 +1,19 @@
 // The HTTP face of the gateway: Yoga serving the schema built once at start, GraphiQL served
-// from the package (no CDN), masked internal errors, one RequestRuns per request.
-import { createYoga, type YogaServerInstance } from 'graphql-yoga';
+// from the package (no CDN), masked internal errors, one RequestRuns per request; in front of the
+// schema, caller authentication, CORS from an allow-list, CSRF prevention and limits on requests.
+import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
+import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import type { Logger } from 'pino';
-import type { Context } from './schema/builder.js';
+import type { ApiConfig } from './config.js';
+import { callerOf, useCallerAuth } from './plugins/use-caller-auth.js';
+import { useCorsAllowList } from './plugins/use-cors-allow-list.js';
+import { useIntrospectionSwitch } from './plugins/use-introspection-switch.js';
+import { useQueryLimits } from './plugins/use-query-limits.js';
+import type { Caller, Context } from './schema/builder.js';
 import { getSchema } from './schema/index.js';
-import type { RunService } from './runs/run-service.js';
+import { GatewayError } from './runs/errors.js';
+import type { RequestRuns, RunService } from './runs/run-service.js';
 
 export const GRAPHIQL_DEFAULT_QUERY = `# Cancel a sandbox run, then try others from the README's sandbox tables:
 #   DATAFRAMER  df-succeeded, df-canceled, df-rate-limited
@@ -35,18 +43,44 @@ query Providers {
 export interface ServerOptions {
   service: RunService;
   logger: Logger;
-  graphiql?: boolean;
+  /** Callers, CORS, GraphiQL, introspection and request limits (config.api). */
+  api: ApiConfig;
 }
 
 export type GatewayYoga = YogaServerInstance<Record<string, unknown>, Context>;
 
-export function createServer({ service, logger, graphiql = true }: ServerOptions): GatewayYoga {
+const GRAPHQL_ENDPOINT = '/graphql';
+
+export function createServer({ service, logger, api }: ServerOptions): GatewayYoga {
+  const plugins: Plugin[] = [
+    ...(api.corsOrigins.length ? [useCorsAllowList({ origins: api.corsOrigins })] : []),
+    useCallerAuth({ tokens: api.tokens, graphqlEndpoint: GRAPHQL_ENDPOINT, logger }),
+    // A GET (or a form POST) must carry a custom header, which a browser cannot add cross-site
+    // without a CORS preflight. GraphiQL and ordinary clients POST JSON, which is never "simple".
+    useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf'] }),
+    useIntrospectionSwitch({ enabled: api.introspection }),
+    useQueryLimits({ maxDepth: api.maxDepth, maxAliases: api.maxAliases, maxTokens: api.maxTokens }),
+  ];
   return createYoga<Record<string, unknown>, Context>({
     schema: getSchema(),
-    graphqlEndpoint: '/graphql',
-    context: () => ({ runs: service.forRequest() }),
-    graphiql: graphiql ? { title: 'rungate', defaultQuery: GRAPHIQL_DEFAULT_QUERY } : false,
+    graphqlEndpoint: GRAPHQL_ENDPOINT,
+    context: ({ request }) => {
+      const caller = callerOf(request);
+      return { caller, runs: auditCancels(service.forRequest(), caller, logger) };
+    },
+    graphiql: api.graphiql
+      ? {
+          title: 'rungate',
+          defaultQuery: GRAPHIQL_DEFAULT_QUERY,
+          // With caller tokens, the headers tab starts with the header to fill in (never a token).
+          ...(api.tokens.length ? { headers: JSON.stringify({ Authorization: 'Bearer YOUR_RUNGATE_TOKEN' }, null, 2) } : {}),
+        }
+      : false,
     renderGraphiQL,
+    landingPage: api.graphiql,
+    cors: false,
+    plugins,
+    maxRequestBodySize: api.maxRequestBytes,
     maskedErrors: true,
     logging: {
       debug: (...args) => logger.debug(args.map(String).join(' ')),
@@ -55,4 +89,29 @@ export function createServer({ service, logger, graphiql = true }: ServerOptions
       error: (...args) => logger.error({ err: args.find((a) => a instanceof Error) }, args.filter((a) => !(a instanceof Error)).map(String).join(' ')),
     },
   });
+}
+
+/** One log line per cancel with the caller's name (never a token): who cancelled what, and how it ended. */
+function auditCancels(runs: RequestRuns, caller: Caller, logger: Logger): RequestRuns {
+  const cancel = runs.cancel.bind(runs);
+  runs.cancel = async (ref, options) => {
+    const started = Date.now();
+    const what = {
+      caller: caller.name,
+      provider: ref.provider,
+      // Input is untrusted: keep a bounded prefix (the full value is refused by the input rules anyway).
+      providerRunId: ref.providerRunId.slice(0, 300),
+      ...(ref.teamId !== undefined ? { teamId: ref.teamId.slice(0, 100) } : {}),
+    };
+    try {
+      const result = await cancel(ref, options);
+      logger.info({ ...what, outcome: result.outcome, ms: Date.now() - started }, 'cancelRun');
+      return result;
+    } catch (error) {
+      const code = error instanceof GatewayError ? error.code : 'INTERNAL';
+      logger.info({ ...what, error: code, ms: Date.now() - started }, 'cancelRun');
+      throw error;
+    }
+  };
+  return runs;
 }

@@ -23,6 +23,7 @@ const CancelRunSuccess = builder.objectRef<CancelResult>('CancelRunSuccess').imp
 builder.mutationField('cancelRun', (t) =>
   t.field({
     type: CancelRunSuccess,
+    authScopes: { 'runs:cancel': true },
     description: 'Cancels a run at its provider. Every outcome, including every provider failure, is a member of the payload union.',
     args: { input: t.arg({ type: CancelRunInput, required: true }) },
     errors: { types: CANCEL_ERRORS, directResult: true, union: { name: 'CancelRunPayload' } },

@@ -16,5 +16,5 @@ const ProviderInfo = builder.objectRef<RunProvider>('ProviderInfo').implement({
 });
 
 builder.queryField('providers', (t) =>
-  t.field({ type: [ProviderInfo], description: 'Every provider, configured or not.', resolve: () => [...RUN_PROVIDERS] }),
+  t.field({ type: [ProviderInfo], authScopes: { 'runs:read': true }, description: 'Every provider, configured or not.', resolve: () => [...RUN_PROVIDERS] }),
 );

@@ -19,6 +19,7 @@ const RunResult = builder.errorUnion('RunResult', {
 builder.queryField('run', (t) =>
   t.field({
     type: RunResult,
+    authScopes: { 'runs:read': true },
     description: 'Reads one run by its global id.',
     args: { id: t.arg.id({ required: true }) },
     // The errors plugin turns a thrown READ_ERRORS instance into its union member.
@@ -30,6 +31,7 @@ builder.queryField('run', (t) =>
 builder.queryField('runs', (t) =>
   t.field({
     type: [RunResult],
+    authScopes: { 'runs:read': true },
     description: `Reads up to ${MAX_RUN_IDS} runs by global id: one result per id, in order; one bad id never fails the others.`,
     args: { ids: t.arg.idList({ required: true }) },
     extensions: { pothosItemErrors: READ_ERRORS },

@@ -1,7 +1,7 @@
 import { CAPABILITIES } from '../providers/provider.js';
 import type { RunSnapshot, RunStatus } from '../runs/domain.js';
 import { globalRunId, parseGlobalRunId } from '../runs/run-ref.js';
-import { builder, type Context } from './builder.js';
+import { builder, requireScope, type Context } from './builder.js';
 import { RunProviderEnum, RunStatusEnum } from './enums.js';
 import { DateTime } from './scalars.js';
 
@@ -93,5 +93,9 @@ RunObject.implement({
 // A federation entity: other subgraphs reference a Run by its global id alone.
 builder.asEntity(RunObject, {
   key: builder.selection<{ id: string }>('id'),
-  resolveReference: ({ id }, ctx) => ctx.runs.read(parseGlobalRunId(id)),
+  // _entities is added by the federation plugin outside Pothos' resolver wrapping: check the scope here.
+  resolveReference: ({ id }, ctx) => {
+    requireScope(ctx, 'runs:read', '_entities (Run)');
+    return ctx.runs.read(parseGlobalRunId(id));
+  },
 });

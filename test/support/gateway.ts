@@ -8,13 +8,26 @@ export interface TestGateway {
   url: string;
   /** Every log line written, for checks such as "no credential in the logs". */
   logs: string[];
-  /** POSTs one GraphQL operation and returns the parsed JSON answer. */
+  /**
+   * POSTs one GraphQL operation and returns the parsed JSON answer, with the gateway's default
+   * token (startGateway's `token` option) as a bearer token unless headers set authorization.
+   */
   gql<T = any>(query: string, variables?: Record<string, unknown>, headers?: Record<string, string>): Promise<{ data?: T; errors?: any[] }>;
   close(): Promise<void>;
 }
 
-export async function startGateway(env: Record<string, string | undefined>, options: GatewayOptions = {}): Promise<TestGateway> {
-  const config = loadConfig({ RUNGATE_SANDBOX: '0', HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', ...env });
+export interface StartOptions extends GatewayOptions {
+  /** Sent by gql() as `Authorization: Bearer <token>` (tests of caller auth configure RUNGATE_API_TOKENS). */
+  token?: string;
+}
+
+/**
+ * Starts a gateway outside sandbox mode. Without RUNGATE_API_TOKENS in env it runs without caller
+ * authentication (RUNGATE_ALLOW_ANONYMOUS=1 by default), as the tests of everything else expect.
+ */
+export async function startGateway(env: Record<string, string | undefined>, options: StartOptions = {}): Promise<TestGateway> {
+  const { token, ...gatewayOptions } = options;
+  const config = loadConfig({ RUNGATE_SANDBOX: '0', HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', RUNGATE_ALLOW_ANONYMOUS: '1', ...env });
   const logs: string[] = [];
   const logDestination = new Writable({
     write(chunk, _enc, cb) {
@@ -22,7 +35,7 @@ export async function startGateway(env: Record<string, string | undefined>, opti
       cb();
     },
   });
-  const gateway = createGateway(config, { logDestination, ...options });
+  const gateway = createGateway(config, { logDestination, ...gatewayOptions });
   const url = await gateway.listen();
   return {
     gateway,
@@ -31,7 +44,12 @@ export async function startGateway(env: Record<string, string | undefined>, opti
     gql: async (query, variables, headers) => {
       const res = await fetch(url, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', accept: 'application/graphql-response+json', ...headers },
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/graphql-response+json',
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+          ...headers,
+        },
         body: JSON.stringify({ query, variables }),
       });
       return (await res.json()) as { data?: any; errors?: any[] };
