@@ -6,7 +6,7 @@ import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import type { Logger } from 'pino';
 import type { ApiConfig } from './config.js';
-import { callerOf, useCallerAuth } from './plugins/use-caller-auth.js';
+import { callerOf, GRAPHIQL_PLACEHOLDER, useCallerAuth } from './plugins/use-caller-auth.js';
 import { useCorsAllowList } from './plugins/use-cors-allow-list.js';
 import { useIntrospectionSwitch } from './plugins/use-introspection-switch.js';
 import { useQueryLimits } from './plugins/use-query-limits.js';
@@ -54,7 +54,7 @@ const GRAPHQL_ENDPOINT = '/graphql';
 export function createServer({ service, logger, api }: ServerOptions): GatewayYoga {
   const plugins: Plugin[] = [
     ...(api.corsOrigins.length ? [useCorsAllowList({ origins: api.corsOrigins })] : []),
-    useCallerAuth({ tokens: api.tokens, graphqlEndpoint: GRAPHQL_ENDPOINT, logger }),
+    useCallerAuth({ tokens: api.tokens, logger }),
     // A GET (or a form POST) must carry a custom header, which a browser cannot add cross-site
     // without a CORS preflight. GraphiQL and ordinary clients POST JSON, which is never "simple".
     useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf'] }),
@@ -73,7 +73,7 @@ export function createServer({ service, logger, api }: ServerOptions): GatewayYo
           title: 'rungate',
           defaultQuery: GRAPHIQL_DEFAULT_QUERY,
           // With caller tokens, the headers tab starts with the header to fill in (never a token).
-          ...(api.tokens.length ? { headers: JSON.stringify({ Authorization: 'Bearer YOUR_RUNGATE_TOKEN' }, null, 2) } : {}),
+          ...(api.tokens.length ? { headers: JSON.stringify({ Authorization: `Bearer ${GRAPHIQL_PLACEHOLDER}` }, null, 2) } : {}),
         }
       : false,
     renderGraphiQL,

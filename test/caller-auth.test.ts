@@ -74,6 +74,7 @@ describe('a missing or unknown token: HTTP 401, before anything runs', () => {
     ['a known token in another scheme', { authorization: `Basic ${OPS}` }, 'Bearer realm="rungate", error="invalid_token"'],
     ['"Bearer" without a token', { authorization: 'Bearer' }, 'Bearer realm="rungate", error="invalid_token"'],
     ['a token with a space inside', { authorization: `Bearer ${OPS} x` }, 'Bearer realm="rungate", error="invalid_token"'],
+    ["GraphiQL's placeholder", { authorization: 'Bearer YOUR_RUNGATE_TOKEN' }, 'Bearer realm="rungate", error="invalid_token"'],
   ])('%s', async (_what, headers, challenge) => {
     const res = await post(CANCEL_RUN, CANCEL_AT_RETAB, headers as Record<string, string>);
     expect(res.status).toBe(401);
@@ -90,6 +91,16 @@ describe('a missing or unknown token: HTTP 401, before anything runs', () => {
     seen.push(await get.text());
     expect(get.status).toBe(401);
     expect(tripwire.requests).toEqual([]);
+  });
+
+  it.each(['/x/graphql', '/?a=/graphql', '//graphql', '/graphql/', '/nope'])('on any path Yoga could serve GraphQL on (%s)', async (path) => {
+    const res = await fetch(gw.url.replace(/\/graphql$/, path), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: '{ __typename _service { sdl } }' }),
+    });
+    seen.push(await res.text());
+    expect(res.status).toBe(401);
   });
 
   it('the health endpoint stays open without a token', async () => {

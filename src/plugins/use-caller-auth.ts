@@ -15,8 +15,6 @@ import type { Caller } from '../schema/builder.js';
 export interface CallerAuthOptions {
   /** The configured callers; empty: every request is the anonymous caller with every scope. */
   tokens: readonly ApiToken[];
-  /** Only requests to this path are gated; /health and unknown paths are left to Yoga. */
-  graphqlEndpoint: string;
   logger: Logger;
 }
 
@@ -43,20 +41,27 @@ export function findCaller(tokens: readonly ApiToken[], presented: string): ApiT
   return found;
 }
 
+/** What GraphiQL's Headers tab starts with when tokens are configured (server.ts). */
+export const GRAPHIQL_PLACEHOLDER = 'YOUR_RUNGATE_TOKEN';
+
 const BEARER = /^Bearer[ \t]+([^\s]+)[ \t]*$/i;
 
-export function useCallerAuth({ tokens, graphqlEndpoint, logger }: CallerAuthOptions): Plugin {
+/**
+ * Every request that reaches this plugin needs a token, whatever its path: Yoga serves GraphQL on
+ * any URL that ends with the endpoint (`/x/graphql`, `/?a=/graphql`), so gating by path would leave
+ * gaps. What must stay open is answered by Yoga's own plugins before this one runs: the health
+ * check (`/health`) and, when enabled, the GraphiQL page. CORS preflights carry no credentials by
+ * design and are let through to the CORS plugin (or Yoga's refusal).
+ */
+export function useCallerAuth({ tokens, logger }: CallerAuthOptions): Plugin {
   const open = tokens.length === 0;
   return {
-    onRequest({ request, url, fetchAPI, endResponse }) {
+    onRequest({ request, fetchAPI, endResponse }) {
       if (open) {
         callers.set(request, ANONYMOUS_CALLER);
         return;
       }
-      // CORS preflights carry no credentials by design; the CORS plugin answers them.
       if (request.method === 'OPTIONS') return;
-      const path = url.pathname.replace(/\/+$/, '') || '/';
-      if (path !== graphqlEndpoint) return;
 
       const header = request.headers.get('authorization');
       const match = header ? BEARER.exec(header) : null;
@@ -72,7 +77,9 @@ export function useCallerAuth({ tokens, graphqlEndpoint, logger }: CallerAuthOpt
           ? 'Authentication required: send Authorization: Bearer <token>.'
           : reason === 'malformed'
             ? 'Authentication failed: the Authorization header must be "Bearer <token>".'
-            : 'Authentication failed: the bearer token is not valid.';
+            : match![1] === GRAPHIQL_PLACEHOLDER
+              ? `Authentication required: replace ${GRAPHIQL_PLACEHOLDER} in GraphiQL's Headers tab with your token, then re-fetch the schema.`
+              : 'Authentication failed: the bearer token is not valid.';
       endResponse(
         new fetchAPI.Response(JSON.stringify({ errors: [{ message, extensions: { code: 'UNAUTHENTICATED' } }] }), {
           status: 401,
