@@ -3,7 +3,9 @@
 // ProviderNotConfiguredError).
 import { createHash } from 'node:crypto';
 import { RUN_PROVIDERS, type RunProvider } from './runs/domain.js';
-import { DEFAULT_HTTP_OPTIONS, type HttpOptions } from './providers/http.js';
+import { DEFAULT_HTTP_OPTIONS, type HttpOptions, type Resilience } from './providers/http.js';
+import { DEFAULT_BREAKER, DEFAULT_RETRY } from './providers/resilience.js';
+import { DEFAULT_OPERATION_TIMEOUT_MS } from './runs/run-service.js';
 
 export class ConfigError extends Error {
   constructor(
@@ -68,8 +70,15 @@ export interface Config {
   logLevel: string;
   /** Upstream HTTP settings per provider: a global default, overridable per provider. */
   http: Record<RunProvider, HttpOptions>;
+  /** Retries, circuit breaking and the per-operation deadline. */
+  resilience: ResilienceConfig;
   providers: ProvidersConfig;
   api: ApiConfig;
+}
+
+export interface ResilienceConfig extends Resilience {
+  /** Time one operation (a cancel with the reads it needs, or a read) may take upstream. */
+  operationTimeoutMs: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -100,6 +109,14 @@ export function loadConfig(env: Env = process.env): Config {
     sandbox,
     logLevel: logLevel(get('LOG_LEVEL') ?? 'info'),
     http: httpOptions(get),
+    resilience: {
+      operationTimeoutMs: integer(get, 'RUNGATE_OPERATION_TIMEOUT_MS', DEFAULT_OPERATION_TIMEOUT_MS, 100, 120_000),
+      retry: { ...DEFAULT_RETRY, maxAttempts: integer(get, 'RUNGATE_UPSTREAM_MAX_ATTEMPTS', DEFAULT_RETRY.maxAttempts, 1, 10) },
+      breaker: {
+        threshold: integer(get, 'RUNGATE_BREAKER_THRESHOLD', DEFAULT_BREAKER.threshold, 1, 1000),
+        halfOpenAfterMs: integer(get, 'RUNGATE_BREAKER_COOLDOWN_MS', DEFAULT_BREAKER.halfOpenAfterMs, 100, 600_000),
+      },
+    },
     providers,
     api: apiConfig(get, sandbox),
   };
@@ -134,7 +151,7 @@ function apiConfig(get: (name: string) => string | undefined, sandbox: boolean):
     introspection,
     maxDepth: integer(get, 'RUNGATE_MAX_DEPTH', 12, 1, 100),
     maxAliases: integer(get, 'RUNGATE_MAX_ALIASES', 30, 0, 1000),
-    maxTokens: integer(get, 'RUNGATE_MAX_TOKENS', 2000, 50, 100_000),
+    maxTokens: integer(get, 'RUNGATE_MAX_TOKENS', 2000, 50, 10_000), // past ~10k tokens, deep nesting can overflow the parser's stack
     // A 1 MB `reason` must still reach the input rules and come back as InvalidRunInputError.
     maxRequestBytes: integer(get, 'RUNGATE_MAX_REQUEST_BYTES', 2 * 1_048_576, 1024, 64 * 1_048_576),
   };

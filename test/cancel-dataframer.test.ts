@@ -106,8 +106,10 @@ describe('cancelRun at DataFramer', () => {
   it('percent-encodes the run id into the path', async () => {
     await cancel('../../users/api-key/rotate');
     expect(sim.requests[0]!.path).toBe('/api/dataframer/runs/..%2F..%2Fusers%2Fapi-key%2Frotate/cancel/');
-    await cancel('..');
-    expect(sim.requests[1]!.path).toBe('/api/dataframer/runs/%2E%2E/cancel/');
+    // A dot segment is no run id: refused before any request, whatever a proxy would make of it.
+    expect(await cancel('..')).toMatchObject({ __typename: 'InvalidRunInputError', field: 'runId' });
+    expect(await cancel('.')).toMatchObject({ __typename: 'InvalidRunInputError', field: 'runId' });
+    expect(sim.requests).toHaveLength(1);
   });
 
   it('never puts the API key in a response or a log line', async () => {

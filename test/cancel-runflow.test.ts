@@ -344,8 +344,6 @@ describe('cancelRun at Runflow: the admin cancellation endpoint', () => {
 
   it.each([
     ['a/b', '/v1/admin/runs/a%2Fb/cancellation'],
-    ['..', '/v1/admin/runs/%2E%2E/cancellation'],
-    ['.', '/v1/admin/runs/%2E/cancellation'],
     ['../../v1/runs', '/v1/admin/runs/..%2F..%2Fv1%2Fruns/cancellation'],
     ['x?reason=1', '/v1/admin/runs/x%3Freason%3D1/cancellation'],
     ['with space', '/v1/admin/runs/with%20space/cancellation'],
@@ -353,6 +351,11 @@ describe('cancelRun at Runflow: the admin cancellation endpoint', () => {
   ])('percent-encodes the run id %j into one path segment', async (runId, path) => {
     expect(await cancel(runId)).toMatchObject({ __typename: 'RunNotFoundError', providerRunId: runId, providerHttpStatus: 404 });
     expect(sim.requests.map((r) => r.path)).toEqual([path]);
+  });
+
+  it.each(['..', '.'])('refuses the dot segment %j before any upstream call', async (runId) => {
+    expect(await cancel(runId)).toMatchObject({ __typename: 'InvalidRunInputError', field: 'runId' });
+    expect(sim.requests).toEqual([]);
   });
 
   it('round-trips an id with reserved characters through the cancel and the global id', async () => {

@@ -164,12 +164,17 @@ describe('run(id) at Runflow: failures', () => {
 
   it.each([
     ['runflow:a%2Fb', '/v1/runs/a%2Fb', 'a/b'],
-    ['runflow:..', '/v1/runs/%2E%2E', '..'],
     ['runflow:x%3Fy%3D1', '/v1/runs/x%3Fy%3D1', 'x?y=1'],
     ['runflow:with%20space', '/v1/runs/with%20space', 'with space'],
   ])('percent-encodes %s into one path segment', async (id, path, providerRunId) => {
     expect(await read(id)).toMatchObject({ __typename: 'RunNotFoundError', providerRunId });
     expect(sim.requests.map((r) => r.path)).toEqual([path]);
+  });
+
+  it('refuses runflow:.. and runflow:. before any upstream call', async () => {
+    expect(await read('runflow:..')).toMatchObject({ __typename: 'InvalidRunInputError' });
+    expect(await read('runflow:.')).toMatchObject({ __typename: 'InvalidRunInputError' });
+    expect(sim.requests).toEqual([]);
   });
 
   it('runs(ids) answers each id on its own, in order', async () => {

@@ -5,6 +5,7 @@
 import { maxAliasesPlugin } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthPlugin } from '@escape.tech/graphql-armor-max-depth';
 import { maxTokensPlugin } from '@escape.tech/graphql-armor-max-tokens';
+import { GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 
 export interface QueryLimits {
@@ -23,6 +24,23 @@ export function useQueryLimits({ maxDepth, maxAliases, maxTokens }: QueryLimits)
       // `__schema` is not counted, so GraphiQL's introspection query passes whatever the depth limit.
       addPlugin(maxDepthPlugin({ n: maxDepth, flattenFragments: true, ignoreIntrospection: true }) as Plugin);
       addPlugin(maxAliasesPlugin({ n: maxAliases }) as Plugin);
+      // Added last so it wraps whichever parser the plugins above installed.
+      addPlugin(parseDepthGuard);
     },
   };
 }
+
+const parseDepthGuard: Plugin = {
+  // graphql-js parses recursively: a document nested deeply enough overflows the stack before
+  // the token limit is reached. That is the caller's document being too deep, not our failure.
+  onParse({ parseFn, setParseFn }) {
+    setParseFn((source, options) => {
+      try {
+        return parseFn(source, options);
+      } catch (error) {
+        if (error instanceof RangeError) throw new GraphQLError('Syntax Error: the document nests deeper than the depth limit allows.');
+        throw error;
+      }
+    });
+  },
+};

@@ -3,7 +3,7 @@
 import DataLoader from 'dataloader';
 import type { Config } from '../config.js';
 import type { ProviderAdapter } from '../providers/provider.js';
-import { withDeadline } from '../providers/resilience.js';
+import { withDeadline, type CircuitStateName } from '../providers/resilience.js';
 import type { CancelOptions, CancelResult, RunProvider, RunRef, RunSnapshot } from './domain.js';
 import { InvalidRunInputError, ProviderNotConfiguredError } from './errors.js';
 import { globalRunId } from './run-ref.js';
@@ -14,13 +14,32 @@ export const MAX_REASON_LENGTH = 2_000;
 /** Default time one operation (a cancel with the reads it needs, or one read) may take upstream. */
 export const DEFAULT_OPERATION_TIMEOUT_MS = 9_000;
 
+export interface RunServiceOptions {
+  adapters: Map<RunProvider, ProviderAdapter>;
+  providers: Config['providers'];
+  /** Each configured provider's circuit, as its HTTP client reports it. */
+  circuits?: Map<RunProvider, { readonly circuit: CircuitStateName }>;
+  /** Keeps a cancelRun answer under ten seconds whatever the providers do. */
+  operationTimeoutMs?: number;
+}
+
 export class RunService {
-  constructor(
-    private readonly adapters: Map<RunProvider, ProviderAdapter>,
-    private readonly providers: Config['providers'],
-    /** Keeps a cancelRun answer under ten seconds whatever the providers do. */
-    readonly operationTimeoutMs = DEFAULT_OPERATION_TIMEOUT_MS,
-  ) {}
+  private readonly adapters: Map<RunProvider, ProviderAdapter>;
+  private readonly providers: Config['providers'];
+  private readonly circuits: Map<RunProvider, { readonly circuit: CircuitStateName }>;
+  readonly operationTimeoutMs: number;
+
+  constructor(options: RunServiceOptions) {
+    this.adapters = options.adapters;
+    this.providers = options.providers;
+    this.circuits = options.circuits ?? new Map();
+    this.operationTimeoutMs = options.operationTimeoutMs ?? DEFAULT_OPERATION_TIMEOUT_MS;
+  }
+
+  /** The provider's circuit breaker state; undefined when it is not configured. */
+  circuit(provider: RunProvider): CircuitStateName | undefined {
+    return this.circuits.get(provider)?.circuit;
+  }
 
   /** A fresh view for one GraphQL request: its loaders cache nothing across requests. */
   forRequest(): RequestRuns {
@@ -92,6 +111,12 @@ function checkId(id: string, field: string, provider: RunProvider): void {
   if (id.trim() === '') throw new InvalidRunInputError(`${field} must not be empty.`, field, provider);
   if (id.length > MAX_ID_LENGTH) {
     throw new InvalidRunInputError(`${field} is longer than ${MAX_ID_LENGTH} characters.`, field, provider);
+  }
+  // `.` and `..` would be dot segments in any URL, whatever their encoding: no run is named that.
+  if (id === '.' || id === '..') throw new InvalidRunInputError(`${field} must not be "${id}".`, field, provider);
+  // A lone UTF-16 surrogate cannot be percent-encoded into a URL.
+  if (/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(id)) {
+    throw new InvalidRunInputError(`${field} is not well-formed Unicode.`, field, provider);
   }
   // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u001f\u007f]/.test(id) || id !== id.trim()) {
