@@ -32,6 +32,11 @@ export class DataFramerAdapter implements ProviderAdapter {
       path: upstreamPath`/api/dataframer/runs/${ref.providerRunId}/cancel/`,
       headers: this.auth(),
     });
+    // The documented answer is 204 with no body; a 200 is accepted only if it is empty or JSON,
+    // never an HTML page from something in between that did not reach DataFramer.
+    if (res.status === 200 && res.text.trim() !== '' && res.json === undefined) {
+      throw this.http.malformed(res, 'a body DataFramer does not document for a cancel');
+    }
     if (res.status === 204 || res.status === 200) {
       return { outcome: 'CANCELLED', run: { ref, status: 'CANCELLED', providerStatus: 'CANCELED', complete: false } };
     }

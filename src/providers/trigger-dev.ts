@@ -47,6 +47,8 @@ export class TriggerDevAdapter implements ProviderAdapter {
       headers: this.headers(),
     });
     if (res.status !== 200) throw this.errorFor(res, ref, 'runId');
+    // The documented 200 is {"id": "run_..."}; anything else did not come from Trigger.dev's cancel.
+    if (!isObject(res.json) || typeof res.json.id !== 'string') throw this.http.malformed(res, 'a body without the run id');
     let run: RunSnapshot;
     try {
       run = await read(ref);

@@ -303,28 +303,8 @@ export const READ_PHASE_PROVIDERS: RunProvider[] = ['DATAFRAMER', 'RETAB', 'TRIG
  * Where the gateway does not do what it should. These cases are left out of the committed suite
  * (FAULTS_STRICT=1 runs them) and listed in the report and RELIABILITY.md.
  */
-export const KNOWN_GAPS: Record<string, KnownGap> = {
-  ...Object.fromEntries(
-    ['200-malformed-json', '200-truncated-json', '200-html'].map((id) => [
-      `DATAFRAMER/${id}`,
-      {
-        expected: 'ProviderUnavailableError (a 2xx whose body is not the documented answer: 204, no body)',
-        observed: 'CancelRunSuccess CANCELLED: src/providers/dataframer.ts treats any 200 as cancelled without looking at the body',
-      },
-    ]),
-  ),
-  ...Object.fromEntries(
-    ['200-malformed-json', '200-truncated-json', '200-html', '200-empty-body'].map((id) => [
-      `TRIGGER_DEV/${id}`,
-      {
-        expected: 'ProviderUnavailableError (the documented 200 body is {"id": runId})',
-        observed:
-          'CancelRunSuccess: src/providers/trigger-dev.ts checks only the status of the cancel answer, then reads the run; a 200 ' +
-          'that never came from Trigger.dev (HTML, garbage, empty) reports CANCEL_REQUESTED although no cancel reached it',
-      },
-    ]),
-  ),
-};
+// None known: DataFramer and Trigger.dev 2xx answers with undocumented bodies now answer ProviderUnavailableError.
+export const KNOWN_GAPS: Record<string, KnownGap> = {};
 
 export const gapKey = (provider: RunProvider, fault: string) => `${provider}/${fault}`;
 
