@@ -33,7 +33,12 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
   checkCallerAuth(config);
   const logger = options.logger ?? createLogger(config.logLevel, options.logDestination);
   const adapters = createAdapters(config, logger, options.observer);
-  const service = new RunService(adapters.configured, config.providers);
+  const service = new RunService({
+    adapters: adapters.configured,
+    providers: config.providers,
+    circuits: adapters.clients,
+    operationTimeoutMs: config.resilience.operationTimeoutMs,
+  });
   const yoga = createServer({ service, logger, api: config.api });
   let server: Server | undefined;
 

@@ -9,6 +9,8 @@ import type { ApiConfig } from './config.js';
 import { callerOf, GRAPHIQL_PLACEHOLDER, useCallerAuth } from './plugins/use-caller-auth.js';
 import { useCorsAllowList } from './plugins/use-cors-allow-list.js';
 import { useIntrospectionSwitch } from './plugins/use-introspection-switch.js';
+import { useRunIdsBudget } from './plugins/use-run-ids-budget.js';
+import { MAX_RUN_IDS } from './schema/run-query.js';
 import { useQueryLimits } from './plugins/use-query-limits.js';
 import type { Caller, Context } from './schema/builder.js';
 import { getSchema } from './schema/index.js';
@@ -60,6 +62,7 @@ export function createServer({ service, logger, api }: ServerOptions): GatewayYo
     useCSRFPrevention({ requestHeaders: ['x-graphql-yoga-csrf'] }),
     useIntrospectionSwitch({ enabled: api.introspection }),
     useQueryLimits({ maxDepth: api.maxDepth, maxAliases: api.maxAliases, maxTokens: api.maxTokens }),
+    useRunIdsBudget(MAX_RUN_IDS),
   ];
   return createYoga<Record<string, unknown>, Context>({
     schema: getSchema(),

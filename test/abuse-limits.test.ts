@@ -139,7 +139,14 @@ describe('ids per runs call', () => {
   it('101 ids are rejected before any read', async () => {
     const ids = Array.from({ length: 101 }, (_, i) => `retab:exprun_${i}`);
     const res = await gw.gql('query($ids: [ID!]!) { runs(ids: $ids) { __typename } }', { ids });
-    expectRejected(res, /at most 100 ids; this call has 101/);
+    expectRejected(res, /at most 100 ids per request; this request asks for 101/);
+    expect(res.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+  });
+
+  it('the 100-id cap holds across aliases, so they cannot multiply upstream reads', async () => {
+    const ids = Array.from({ length: 60 }, (_, i) => `retab:exprun_${i}`);
+    const res = await gw.gql('query($ids: [ID!]!) { a: runs(ids: $ids) { __typename } b: runs(ids: $ids) { __typename } }', { ids });
+    expectRejected(res, /at most 100 ids per request; this request asks for 120/);
   });
 });
 

@@ -36,6 +36,11 @@ afterAll(async () => {
 });
 
 const circuit = (p: RunProvider) => rig.gw.gateway.adapters.clients.get(p)?.circuit;
+/** Each provider's circuit as a client sees it in `providers`. */
+const circuitsSeen = async () => {
+  const r = await post(rig.gw.url, '{ providers { provider circuit } }');
+  return Object.fromEntries((r.body.data.providers as { provider: string; circuit: string }[]).map((p) => [p.provider, p.circuit]));
+};
 
 describe.each(PROVIDERS)('faults at %s', (provider) => {
   const specs = [...CANCEL_FAULTS, ...(READ_PHASE_PROVIDERS.includes(provider) ? READ_FAULTS : [])];
@@ -115,6 +120,7 @@ describe('circuit breaker', () => {
       expect(a.ms).toBeLessThan(1_000);
     }
     for (const p of others) expect(circuit(p.provider)).toBe('CLOSED');
+    expect(await circuitsSeen()).toEqual({ DATAFRAMER: 'CLOSED', RETAB: 'OPEN', RUNFLOW: 'OPEN', PLAYBOOK: 'CLOSED', TRIGGER_DEV: 'CLOSED' });
     const health = await fetch(new URL('/health', rig.gw.url));
     expect(health.status).toBe(200);
 
@@ -127,6 +133,7 @@ describe('circuit breaker', () => {
       expect(r.body.data.cancelRun).toMatchObject({ __typename: 'CancelRunSuccess', outcome: 'CANCELLED' });
       expect(circuit(p.provider)).toBe('CLOSED');
     }
+    expect(Object.values(await circuitsSeen())).toEqual(['CLOSED', 'CLOSED', 'CLOSED', 'CLOSED', 'CLOSED']);
   }, 30_000);
 });
 

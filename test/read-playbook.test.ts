@@ -129,6 +129,12 @@ describe('run(id) for Playbook', () => {
     expect(res.data.providers).toContainEqual({ provider: 'PLAYBOOK', configured: true, supportsCancel: true, supportsRead: false });
   });
 
+  it('shows a closed circuit for a configured provider and none for an unconfigured one', async () => {
+    const q = `{ providers { provider configured circuit } }`;
+    expect((await gw.gql(q)).data.providers).toContainEqual({ provider: 'PLAYBOOK', configured: true, circuit: 'CLOSED' });
+    expect((await unconfigured.gql(q)).data.providers).toContainEqual({ provider: 'PLAYBOOK', configured: false, circuit: null });
+  });
+
   it('answers ProviderNotConfiguredError on a gateway without Playbook credentials, naming the variables', async () => {
     expect(await read(`playbook:${TEAM}/${playbookRunId('4')}`, unconfigured)).toMatchObject({
       __typename: 'ProviderNotConfiguredError',

@@ -25,7 +25,7 @@ export function createAdapters(config: Config, logger: Logger, observer?: Respon
   );
   const clients = new Map<RunProvider, HttpClient>();
   const http = (provider: RunProvider, baseUrl: string | undefined) => {
-    const client = new HttpClient(provider, baseUrl!, config.http[provider], logger, redactor, observer);
+    const client = new HttpClient(provider, baseUrl!, config.http[provider], logger, redactor, observer, config.resilience);
     clients.set(provider, client);
     return client;
   };

@@ -4,6 +4,14 @@ import { providerLabel } from '../runs/errors.js';
 import { builder } from './builder.js';
 import { RunProviderEnum } from './enums.js';
 
+const CircuitStateEnum = builder.enumType('ProviderCircuitState', {
+  values: {
+    CLOSED: { description: 'Requests flow normally.' },
+    OPEN: { description: 'Recent requests failed; the gateway answers ProviderUnavailableError at once until a probe succeeds.' },
+    HALF_OPEN: { description: 'One probe request is being let through to see whether the provider recovered.' },
+  },
+});
+
 const ProviderInfo = builder.objectRef<RunProvider>('ProviderInfo').implement({
   description: 'A provider this gateway speaks to, and what a client can do with it here.',
   fields: (t) => ({
@@ -12,6 +20,12 @@ const ProviderInfo = builder.objectRef<RunProvider>('ProviderInfo').implement({
     configured: t.boolean({ description: 'Whether the gateway holds credentials for it.', resolve: (p, _a, ctx) => ctx.runs.service.isConfigured(p) }),
     supportsCancel: t.boolean({ description: "Whether the provider's API can cancel a run.", resolve: (p) => CAPABILITIES[p].cancel }),
     supportsRead: t.boolean({ description: "Whether the provider's API can read a run.", resolve: (p) => CAPABILITIES[p].read }),
+    circuit: t.field({
+      type: CircuitStateEnum,
+      nullable: true,
+      description: "The gateway's circuit breaker for this provider; null when it is not configured.",
+      resolve: (p, _a, ctx) => ctx.runs.service.circuit(p) ?? null,
+    }),
   }),
 });
 

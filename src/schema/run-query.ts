@@ -1,10 +1,9 @@
-import { GraphQLError } from 'graphql';
 import { parseGlobalRunId } from '../runs/run-ref.js';
 import { builder } from './builder.js';
 import { READ_ERRORS } from './errors.js';
 import { RunObject } from './run.js';
 
-/** How many ids one `runs` call may ask for. */
+/** How many ids one request may ask for, across all its `runs` fields (aliases included). */
 export const MAX_RUN_IDS = 100;
 
 // One union for both fields, so a client's fragments on RunResult fit `run` and `runs` alike.
@@ -32,11 +31,11 @@ builder.queryField('runs', (t) =>
   t.field({
     type: [RunResult],
     authScopes: { 'runs:read': true },
-    description: `Reads up to ${MAX_RUN_IDS} runs by global id: one result per id, in order; one bad id never fails the others.`,
+    description: `Reads runs by global id: one result per id, in order; one bad id never fails the others. At most ${MAX_RUN_IDS} ids per request, across all runs fields.`,
     args: { ids: t.arg.idList({ required: true }) },
     extensions: { pothosItemErrors: READ_ERRORS },
     resolve: (_root, { ids }, ctx) => {
-      if (ids.length > MAX_RUN_IDS) throw new GraphQLError(`runs takes at most ${MAX_RUN_IDS} ids; this call has ${ids.length}.`);
+      // The request-wide cap (MAX_RUN_IDS) is enforced before execution by useRunIdsBudget.
       // Each id settles on its own: a malformed one rejects only its own item.
       return ids.map(async (id) => ctx.runs.read(parseGlobalRunId(String(id))));
     },

@@ -9,7 +9,6 @@ export const RunObject = builder.objectRef<RunSnapshot>('Run');
 
 type Types = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer T> ? T : never;
 type Fields = PothosSchemaTypes.ObjectFieldBuilder<Types, RunSnapshot>;
-type LifecycleField = 'finishedAt' | 'startedAt' | 'failureMessage' | 'failureCode' | 'cancelReason' | 'partial';
 
 // One object type per state, all backed by the snapshot that determined the state.
 function lifecycleMember(name: string, description: string, extra: (t: Fields) => object = () => ({})) {
@@ -27,8 +26,22 @@ function lifecycleMember(name: string, description: string, extra: (t: Fields) =
   });
 }
 
-const time = (t: Fields, field: LifecycleField, description: string) =>
-  t.field({ type: DateTime, nullable: true, description, resolve: (s) => (s[field] as string | undefined) ?? null });
+/**
+ * A time of a run: from the snapshot when it is a full read, else from the request's loader (a
+ * cancel answer like DataFramer's 204 says the run is cancelled, not when it started).
+ */
+function detail(field: 'createdAt' | 'startedAt' | 'finishedAt') {
+  return async (s: RunSnapshot, _args: object, ctx: Context): Promise<string | null> => {
+    if (s.complete || s[field] !== undefined) return s[field] ?? null;
+    if (!ctx.runs.service.isConfigured(s.ref.provider) || !CAPABILITIES[s.ref.provider].read) return null;
+    // Details are best effort: the lifecycle above is authoritative and already known.
+    const full = await ctx.runs.read(s.ref).catch(() => undefined);
+    return full?.[field] ?? null;
+  };
+}
+
+const time = (t: Fields, field: 'startedAt' | 'finishedAt', description: string) =>
+  t.field({ type: DateTime, nullable: true, description, resolve: detail(field) });
 
 const members: Record<RunStatus, ReturnType<typeof lifecycleMember>> = {
   PENDING: lifecycleMember('RunPending', 'Created; not yet queued for execution.'),
@@ -61,17 +74,6 @@ export const RunLifecycle = builder.unionType('RunLifecycle', {
   types: Object.values(members),
   resolveType: (snapshot) => members[snapshot.status],
 });
-
-/** A detail field of Run: from the snapshot when it is a full read, else from the request's loader. */
-function detail(field: 'createdAt' | 'startedAt' | 'finishedAt') {
-  return async (s: RunSnapshot, _args: object, ctx: Context): Promise<string | null> => {
-    if (s.complete || s[field] !== undefined) return s[field] ?? null;
-    if (!ctx.runs.service.isConfigured(s.ref.provider) || !CAPABILITIES[s.ref.provider].read) return null;
-    // Details are best effort: the lifecycle above is authoritative and already known.
-    const full = await ctx.runs.read(s.ref).catch(() => undefined);
-    return full?.[field] ?? null;
-  };
-}
 
 RunObject.implement({
   description: 'A run at one provider.',
