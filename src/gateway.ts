@@ -8,6 +8,7 @@ import { createLogger } from './logger.js';
 import { createAdapters, type Adapters } from './providers/index.js';
 import type { ResponseObserver } from './providers/http.js';
 import { RunService } from './runs/run-service.js';
+import type { Simulator } from './sandbox/sim-server.js';
 import { createServer, type GatewayYoga } from './server.js';
 
 export interface GatewayOptions {
@@ -15,6 +16,8 @@ export interface GatewayOptions {
   logDestination?: DestinationStream;
   /** Sees every upstream answer (tests use it to read headers such as Prism's sl-violations). */
   observer?: ResponseObserver;
+  /** Sandbox mode: the simulators, whose request log the server shows at /sandbox/requests. */
+  simulators?: readonly Simulator[];
 }
 
 export interface Gateway {
@@ -39,7 +42,7 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
     circuits: adapters.clients,
     operationTimeoutMs: config.resilience.operationTimeoutMs,
   });
-  const yoga = createServer({ service, logger, api: config.api });
+  const yoga = createServer({ service, logger, api: config.api, simulators: options.simulators });
   let server: Server | undefined;
 
   return {

@@ -1,6 +1,7 @@
 // Start: config -> sandbox (when asked or when no credentials are set) -> gateway -> listen.
 import { checkCallerAuth, ConfigError, loadConfig, type Config } from './config.js';
 import { createGateway } from './gateway.js';
+import { SANDBOX_REQUESTS_PATH } from './plugins/use-sandbox-request-log.js';
 import { startSandbox, type Sandbox } from './sandbox/index.js';
 
 async function main(): Promise<void> {
@@ -22,7 +23,7 @@ async function main(): Promise<void> {
     sandbox = await startSandbox();
     config = { ...config, providers: sandbox.providers };
   }
-  const gateway = createGateway(config);
+  const gateway = createGateway(config, { simulators: sandbox?.simulators });
   const { logger } = gateway;
   // A request must never take the process down; log what escaped and keep serving.
   process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled rejection'));
@@ -36,7 +37,10 @@ async function main(): Promise<void> {
   }
   process.stdout.write(
     `rungate listening on ${url}` +
-      (config.sandbox ? ` (sandbox mode: simulated providers on loopback${config.api.graphiql ? '; open it in a browser for GraphiQL' : ''})` : '') +
+      (config.sandbox
+        ? ` (sandbox mode: simulated providers on loopback${config.api.graphiql ? '; open it in a browser for GraphiQL' : ''}; ` +
+          `what they received: ${url.replace(/\/graphql$/, SANDBOX_REQUESTS_PATH)})`
+        : '') +
       (callers.length || config.sandbox ? '' : ' (no caller authentication: RUNGATE_ALLOW_ANONYMOUS=1)') +
       '\n',
   );

@@ -10,6 +10,8 @@ import { callerOf, GRAPHIQL_PLACEHOLDER, useCallerAuth } from './plugins/use-cal
 import { useCorsAllowList } from './plugins/use-cors-allow-list.js';
 import { useIntrospectionSwitch } from './plugins/use-introspection-switch.js';
 import { useRunIdsBudget } from './plugins/use-run-ids-budget.js';
+import { useSandboxRequestLog } from './plugins/use-sandbox-request-log.js';
+import type { Simulator } from './sandbox/sim-server.js';
 import { MAX_RUN_IDS } from './schema/run-query.js';
 import { useQueryLimits } from './plugins/use-query-limits.js';
 import type { Caller, Context } from './schema/builder.js';
@@ -47,13 +49,15 @@ export interface ServerOptions {
   logger: Logger;
   /** Callers, CORS, GraphiQL, introspection and request limits (config.api). */
   api: ApiConfig;
+  /** Sandbox mode: the simulated providers, whose request log is served at /sandbox/requests. */
+  simulators?: readonly Simulator[];
 }
 
 export type GatewayYoga = YogaServerInstance<Record<string, unknown>, Context>;
 
 const GRAPHQL_ENDPOINT = '/graphql';
 
-export function createServer({ service, logger, api }: ServerOptions): GatewayYoga {
+export function createServer({ service, logger, api, simulators }: ServerOptions): GatewayYoga {
   const plugins: Plugin[] = [
     ...(api.corsOrigins.length ? [useCorsAllowList({ origins: api.corsOrigins })] : []),
     useCallerAuth({ tokens: api.tokens, logger }),
@@ -63,6 +67,8 @@ export function createServer({ service, logger, api }: ServerOptions): GatewayYo
     useIntrospectionSwitch({ enabled: api.introspection }),
     useQueryLimits({ maxDepth: api.maxDepth, maxAliases: api.maxAliases, maxTokens: api.maxTokens }),
     useRunIdsBudget(MAX_RUN_IDS),
+    // After caller auth, so configured tokens guard it like everything else.
+    ...(simulators?.length ? [useSandboxRequestLog(simulators)] : []),
   ];
   return createYoga<Record<string, unknown>, Context>({
     schema: getSchema(),

@@ -19,6 +19,22 @@ describe('configuration from the environment', () => {
     expect(loadConfig({ RUNGATE_SANDBOX: '0' }).sandbox).toBe(false);
   });
 
+  it('deadlines, retries and circuit breaking come from the environment, per provider where it makes sense', () => {
+    const c = loadConfig({
+      RUNGATE_UPSTREAM_TIMEOUT_MS: '3000',
+      RUNGATE_TRIGGER_DEV_TIMEOUT_MS: '1500',
+      RUNGATE_OPERATION_TIMEOUT_MS: '6000',
+      RUNGATE_UPSTREAM_MAX_ATTEMPTS: '2',
+      RUNGATE_BREAKER_THRESHOLD: '10',
+      RUNGATE_BREAKER_COOLDOWN_MS: '30000',
+    });
+    expect(c.http.RETAB.timeoutMs).toBe(3000);
+    expect(c.http.TRIGGER_DEV.timeoutMs).toBe(1500);
+    expect(c.resilience).toMatchObject({ operationTimeoutMs: 6000, retry: { maxAttempts: 2 }, breaker: { threshold: 10, halfOpenAfterMs: 30000 } });
+    // Defaults keep a cancelRun answer under 10 s whatever the provider does.
+    expect(loadConfig({}).resilience).toMatchObject({ operationTimeoutMs: 9000, retry: { maxAttempts: 3 }, breaker: { threshold: 5, halfOpenAfterMs: 10000 } });
+  });
+
   it('an absent provider is not an error: it is simply unconfigured', () => {
     const c = loadConfig({ TRIGGER_SECRET_KEY: 'tr_dev_x' });
     expect(c.providers.TRIGGER_DEV.credentials).toEqual({ secretKey: 'tr_dev_x' });
@@ -40,6 +56,11 @@ describe('configuration from the environment', () => {
     [{ PLAYBOOK_JWT: 'j', PLAYBOOK_BASE_URL: 'https://pb.example.com' }, 'PLAYBOOK_API_KEY'],
     [{ PLAYBOOK_API_KEY: 'k', PLAYBOOK_JWT: 'j' }, 'PLAYBOOK_BASE_URL'],
     [{ RUNGATE_UPSTREAM_TIMEOUT_MS: '5' }, 'RUNGATE_UPSTREAM_TIMEOUT_MS'],
+    [{ RUNGATE_OPERATION_TIMEOUT_MS: '50' }, 'RUNGATE_OPERATION_TIMEOUT_MS'],
+    [{ RUNGATE_UPSTREAM_MAX_ATTEMPTS: '0' }, 'RUNGATE_UPSTREAM_MAX_ATTEMPTS'],
+    [{ RUNGATE_BREAKER_THRESHOLD: 'five' }, 'RUNGATE_BREAKER_THRESHOLD'],
+    [{ RUNGATE_BREAKER_COOLDOWN_MS: '-1' }, 'RUNGATE_BREAKER_COOLDOWN_MS'],
+    [{ RUNGATE_RETAB_TIMEOUT_MS: '0' }, 'RUNGATE_RETAB_TIMEOUT_MS'],
   ])('rejects %o naming %s', (env, variable) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     try {

@@ -74,4 +74,35 @@ describe('npm start with no credentials', () => {
     expect(res.data.cancelRun).toMatchObject({ __typename: 'CancelRunSuccess', run: { provider } });
     expect(['CANCELLED', 'CANCEL_REQUESTED']).toContain(res.data.cancelRun.outcome);
   });
+
+  it('shows at /sandbox/requests what the simulated providers received: fifty reads with duplicates cost one request per distinct id', async () => {
+    const log = new URL('/sandbox/requests', url);
+    expect((await fetch(log, { method: 'DELETE' })).status).toBe(204);
+    const distinct = [
+      ...['df-pending', 'df-processing', 'df-succeeded', 'df-failed', 'df-canceled'].map((r) => `dataframer:${r}`),
+      ...['exprun_pending', 'exprun_queued', 'exprun_completed', 'exprun_error', 'exprun_cancelled'].map((r) => `retab:${r}`),
+      ...['01J0-queued', '01J0-succeeded', '01J0-partial', '01J0-failed', '01J0-canceled'].map((r) => `runflow:${r}`),
+      ...['run_queued', 'run_completed', 'run_failed', 'run_canceled', 'run_crashed'].map((r) => `trigger-dev:${r}`),
+    ];
+    const ids = Array.from({ length: 50 }, (_, i) => distinct[(i * 7) % distinct.length]!);
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: 'query($ids: [ID!]!) { runs(ids: $ids) { __typename ... on Run { id } } }', variables: { ids } }),
+    });
+    const body = (await res.json()) as { data: { runs: { __typename: string; id: string }[] } };
+    expect(body.data.runs.map((r) => r.id)).toEqual(ids);
+
+    const seen = (await (await fetch(log)).json()) as Record<string, { count: number; maxInFlight: number; requests: string[] }>;
+    expect(seen.dataframer!.requests.sort()).toEqual(distinct.slice(0, 5).map((id) => `GET /api/dataframer/runs/${id.split(':')[1]}/`).sort());
+    expect(seen.retab!.count).toBe(5);
+    expect(seen.runflow!.count).toBe(5);
+    expect(seen['trigger-dev']!.count).toBe(5);
+    expect(seen.playbook!.count).toBe(0);
+    for (const sim of Object.values(seen)) expect(sim.maxInFlight).toBeLessThanOrEqual(8);
+    // In parallel, not one after another: each simulated answer takes 20 ms.
+    expect(seen.dataframer!.maxInFlight).toBeGreaterThan(1);
+    // Method and path only: the sandbox credentials in the headers are not shown.
+    expect(JSON.stringify(seen)).not.toMatch(/authorization|bearer/i);
+  });
 });

@@ -8,6 +8,9 @@ import { RUNFLOW_SANDBOX_ADMIN_KEY, startRunflowSim } from './runflow.js';
 import type { Simulator } from './sim-server.js';
 import { TRIGGER_SANDBOX_SECRET_KEY, startTriggerDevSim } from './trigger-dev.js';
 
+/** Delay of each simulated answer in sandbox mode. */
+export const SANDBOX_LATENCY_MS = 20;
+
 export interface Sandbox {
   providers: ProvidersConfig;
   simulators: Simulator[];
@@ -23,6 +26,8 @@ export async function startSandbox(): Promise<Sandbox> {
     startTriggerDevSim(),
   ]);
   const simulators: Simulator[] = [dataframer, retab, runflow, playbook, trigger];
+  // A little latency, as real providers have, so concurrency shows in /sandbox/requests (maxInFlight).
+  for (const sim of simulators) sim.latencyMs = SANDBOX_LATENCY_MS;
   return {
     providers: {
       DATAFRAMER: { baseUrl: dataframer.url, credentials: { apiKey: DATAFRAMER_SANDBOX_KEY }, credentialVariables: ['DATAFRAMER_API_KEY'] },
