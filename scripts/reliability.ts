@@ -15,6 +15,7 @@ import { KNOWN_GAPS, SLACK_MS, check, gapKey, matrix, recover, runCase, type Cas
 import { CANCEL, PROVIDERS, post, startRig } from '../test/support/fault-rig.js';
 import { startFaultServer } from '../test/support/fault-server.js';
 import { startGateway } from '../test/support/gateway.js';
+import { DEFAULT_BREAKER } from '../src/providers/resilience.js';
 import { DEFAULT_SOAK, fdGrowthBound, runSoak, type SoakResult } from '../test/support/soak.js';
 
 const args = process.argv.slice(2);
@@ -80,7 +81,7 @@ async function faultMatrix() {
     const runflow = rig.providers.RUNFLOW;
     runflow.fault.reset();
     runflow.fault.program({ fault: { kind: 'respond', status: 500, headers: { 'content-type': 'application/json' }, body: '{"code":"INTERNAL","message":"boom","errors":null}' }, times: Infinity, when: runflow.isCancel });
-    for (let i = 0; i < 5; i++) await post(rig.gw.url, CANCEL, { input: runflow.fresh() });
+    for (let i = 0; i < DEFAULT_BREAKER.threshold; i++) await post(rig.gw.url, CANCEL, { input: runflow.fresh() });
     const upstreamBefore = runflow.fault.requests.length;
     const open: number[] = [];
     let openAnswer = '';
@@ -190,7 +191,7 @@ function render(m: Awaited<ReturnType<typeof faultMatrix>>, soak: SoakResult, st
     '',
     '## Circuit breaker and operation deadline',
     '',
-    `- Runflow answering 500 to five cancels in a row opened its circuit (state after: ${m.breaker.state}). The next 20 cancels`,
+    `- Runflow answering 500 to ${DEFAULT_BREAKER.threshold} cancels in a row opened its circuit (state after: ${m.breaker.state}). The next 20 cancels`,
     `  answered in at most ${ms(m.breaker.openWorstMs)} with "${m.breaker.openAnswer}"; the fault server received`,
     `  ${m.breaker.upstreamWhileOpen} requests meanwhile.`,
     `- Meanwhile 5 parallel cancels at each other provider succeeded, worst: ${Object.entries(m.breaker.others).map(([p, v]) => `${short[p as RunProvider]} ${ms(v)}`).join(', ')}.`,

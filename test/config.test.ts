@@ -32,7 +32,7 @@ describe('configuration from the environment', () => {
     expect(c.http.TRIGGER_DEV.timeoutMs).toBe(1500);
     expect(c.resilience).toMatchObject({ operationTimeoutMs: 6000, retry: { maxAttempts: 2 }, breaker: { threshold: 10, halfOpenAfterMs: 30000 } });
     // Defaults keep a cancelRun answer under 10 s whatever the provider does.
-    expect(loadConfig({}).resilience).toMatchObject({ operationTimeoutMs: 9000, retry: { maxAttempts: 3 }, breaker: { threshold: 5, halfOpenAfterMs: 10000 } });
+    expect(loadConfig({}).resilience).toMatchObject({ operationTimeoutMs: 9000, retry: { maxAttempts: 3 }, breaker: { threshold: 10, halfOpenAfterMs: 10000 } });
   });
 
   it('an absent provider is not an error: it is simply unconfigured', () => {

@@ -22,7 +22,12 @@ describe('retryDelay', () => {
   it('waits what a 429 asks when it fits the time left, and not otherwise', () => {
     expect(retryDelay(response(429, 2), 1, opts, 5_000)).toBe(2_000);
     expect(retryDelay(response(429, 30), 1, opts, 5_000)).toBeUndefined();
-    expect(retryDelay(response(429, 4.9), 1, opts, 5_000)).toBeUndefined(); // no time left for the answer
+    expect(retryDelay(response(429, 1.9), 1, opts, 2_000)).toBeUndefined(); // no time left for the answer
+  });
+
+  it('never holds a request longer than a backoff for a 429: longer waits go back to the caller as retryAfterSeconds', () => {
+    expect(retryDelay(response(429, 2.1), 1, opts, 60_000)).toBeUndefined();
+    expect(retryDelay(response(429, 8), 1, opts, 60_000)).toBeUndefined();
   });
 
   it('backs off when a 429 or 503 names no wait', () => {
@@ -54,6 +59,10 @@ describe('retryAfterSeconds', () => {
   it("reads Trigger.dev's x-ratelimit-reset in epoch milliseconds, and epoch seconds", () => {
     expect(retryAfterSeconds({ 'x-ratelimit-reset': String(now + 12_500) }, now)).toBe(12.5);
     expect(retryAfterSeconds({ 'x-ratelimit-reset': String(now / 1000 + 20) }, now)).toBe(20);
+  });
+  it('reads x-ratelimit-reset only as a rate-limit window: a 5xx is timed by Retry-After alone', () => {
+    expect(retryAfterSeconds({ 'x-ratelimit-reset': String(now + 60_000) }, now, false)).toBeUndefined();
+    expect(retryAfterSeconds({ 'x-ratelimit-reset': String(now + 60_000), 'retry-after': '1' }, now, false)).toBe(1);
   });
   it('reads retry-after-ms, and nothing when no header is sent', () => {
     expect(retryAfterSeconds({ 'retry-after-ms': '1500' }, now)).toBe(1.5);

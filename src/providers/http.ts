@@ -41,7 +41,8 @@ export interface HttpOptions {
   concurrency: number;
 }
 
-export const DEFAULT_HTTP_OPTIONS: HttpOptions = { timeoutMs: 8_000, maxBodyBytes: 1_048_576, concurrency: 8 };
+// 4 MiB: Trigger.dev returns a run's payload and output inline (up to 512 KiB each before it offloads them).
+export const DEFAULT_HTTP_OPTIONS: HttpOptions = { timeoutMs: 8_000, maxBodyBytes: 4 * 1_048_576, concurrency: 8 };
 
 export interface UpstreamRequest {
   method: 'GET' | 'POST';
@@ -58,6 +59,11 @@ export interface UpstreamResponse {
   text: string;
   /** The parsed body when the provider sent JSON; undefined for empty or non-JSON bodies. */
   json: unknown;
+  /**
+   * Which attempt this answer is to. Above 1, an earlier attempt may have reached the provider
+   * and done the work (a 502 from a proxy in front of it, a reset after the request was sent).
+   */
+  attempt: number;
 }
 
 export interface ResponseObserver {
@@ -119,19 +125,28 @@ export class HttpClient {
    * Sends one request, retrying where that is safe within the operation's deadline. Resolves
    * with any HTTP answer (the adapter interprets status codes); rejects only with
    * ProviderUnavailableError: an open circuit, refused or reset connections, deadlines,
-   * oversized or broken bodies.
+   * oversized or broken bodies. The breaker judges the request as a whole, retries included:
+   * one provider hiccup that a retry absorbed, or one 503 answered three times, is one failure.
    */
   async request(req: UpstreamRequest): Promise<UpstreamResponse> {
+    try {
+      return await this.breaker.execute(() => this.withRetries(req));
+    } catch (error) {
+      if (error instanceof BrokenCircuitError || error instanceof IsolatedCircuitError) {
+        throw new ProviderUnavailableError(this.provider, 'its recent requests failed, so the gateway is holding off; retry shortly.', true);
+      }
+      throw error;
+    }
+  }
+
+  private async withRetries(req: UpstreamRequest): Promise<UpstreamResponse> {
     for (let attempt = 1; ; attempt++) {
       const remaining = remainingMs();
       if (remaining <= 0) throw new ProviderUnavailableError(this.provider, 'the operation ran out of time.', true);
       let response: UpstreamResponse;
       try {
-        response = await this.breaker.execute(() => this.attempt(req, Math.min(this.options.timeoutMs, remaining), attempt));
+        response = await this.attempt(req, Math.min(this.options.timeoutMs, remaining), attempt);
       } catch (error) {
-        if (error instanceof BrokenCircuitError || error instanceof IsolatedCircuitError) {
-          throw new ProviderUnavailableError(this.provider, 'its recent requests failed, so the gateway is holding off; retry shortly.', true);
-        }
         if (!(error instanceof ConnectionFailure)) throw error;
         const wait = error.beforeResponse ? retryDelay({ kind: 'connection-failed' }, attempt, this.resilience.retry, remainingMs()) : undefined;
         if (wait === undefined) throw new ProviderUnavailableError(this.provider, error.reason, true);
@@ -139,7 +154,9 @@ export class HttpClient {
         continue;
       }
       const wait = retryDelay(
-        { kind: 'response', status: response.status, retryAfterSeconds: retryAfterSeconds(response.headers) },
+        // A rate-limit window (x-ratelimit-reset) says when a 429 lifts, not when a 5xx will: only
+        // Retry-After speaks for a 502/503/504.
+        { kind: 'response', status: response.status, retryAfterSeconds: retryAfterSeconds(response.headers, Date.now(), response.status === 429) },
         attempt,
         this.resilience.retry,
         remainingMs(),
@@ -175,7 +192,7 @@ export class HttpClient {
       // message, a run's metadata) can never carry it into a response or a log.
       const text = this.redactor.redact(await readBounded(res.body, this.options.maxBodyBytes));
       const responseHeaders = flattenHeaders(res.headers);
-      response = { status: res.statusCode, headers: responseHeaders, text, json: parseJson(responseHeaders, text) };
+      response = { status: res.statusCode, headers: responseHeaders, text, json: parseJson(responseHeaders, text), attempt };
     } catch (error) {
       const reason = describeFailure(error, timeoutMs);
       this.logger.warn({ ...log, durationMs: elapsed(started), failure: reason }, 'upstream request failed');
@@ -286,14 +303,18 @@ export function readErrorEnvelope(res: UpstreamResponse): ErrorEnvelope {
   return out;
 }
 
-/** Seconds until a rate limit lifts, from Retry-After (seconds or HTTP date), retry-after-ms or x-ratelimit-reset. */
-export function retryAfterSeconds(headers: Record<string, string>, now = Date.now()): number | undefined {
-  const s = rawRetryAfterSeconds(headers, now);
+/**
+ * Seconds until a rate limit lifts, from Retry-After (seconds or HTTP date), retry-after-ms or,
+ * with `rateLimitWindow`, x-ratelimit-reset (which describes the rate-limit window, so it only
+ * speaks for a 429).
+ */
+export function retryAfterSeconds(headers: Record<string, string>, now = Date.now(), rateLimitWindow = true): number | undefined {
+  const s = rawRetryAfterSeconds(headers, now, rateLimitWindow);
   // Tenths of a second, rounded up: a client shows "30", not "29.999", and never retries early.
   return s === undefined ? undefined : Math.ceil(s * 10) / 10;
 }
 
-function rawRetryAfterSeconds(headers: Record<string, string>, now: number): number | undefined {
+function rawRetryAfterSeconds(headers: Record<string, string>, now: number, rateLimitWindow: boolean): number | undefined {
   const ms = Number(headers['retry-after-ms']);
   if (headers['retry-after-ms'] && Number.isFinite(ms) && ms >= 0) return ms / 1000;
   const ra = headers['retry-after']?.trim();
@@ -302,7 +323,7 @@ function rawRetryAfterSeconds(headers: Record<string, string>, now: number): num
     const date = Date.parse(ra);
     if (!Number.isNaN(date)) return Math.max(0, (date - now) / 1000);
   }
-  const reset = headers['x-ratelimit-reset']?.trim();
+  const reset = rateLimitWindow ? headers['x-ratelimit-reset']?.trim() : undefined;
   if (reset && /^\d+(\.\d+)?$/.test(reset)) {
     const n = Number(reset);
     // Trigger.dev sends epoch milliseconds; others that use this header send epoch seconds or a delta.
@@ -399,8 +420,13 @@ function flattenHeaders(headers: Record<string, string | string[] | undefined>):
   return out;
 }
 
+/**
+ * JSON when the answer says it is JSON (application/json, problem+json, any charset), or says
+ * nothing about its type; a body declared as something else (an HTML error page) is not read as JSON.
+ */
 function parseJson(headers: Record<string, string>, text: string): unknown {
-  if (!text.trim() || !/json/i.test(headers['content-type'] ?? '')) return undefined;
+  const type = headers['content-type'];
+  if (!text.trim() || (type !== undefined && !/json/i.test(type))) return undefined;
   try {
     return JSON.parse(text);
   } catch {

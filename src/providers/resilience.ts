@@ -2,6 +2,7 @@
 // operation (carried through async calls, so nested reads share it), retries only where they
 // are safe, and a circuit breaker per provider (cockatiel).
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { ProviderUnavailableError } from '../runs/errors.js';
 import { CircuitState, ConsecutiveBreaker, circuitBreaker, handleWhenResult, type CircuitBreakerPolicy } from 'cockatiel';
 
 const deadlines = new AsyncLocalStorage<number>();
@@ -55,20 +56,23 @@ export function retryDelay(
     wait = outcome.retryAfterSeconds !== undefined ? outcome.retryAfterSeconds * 1000 : backoffMs(attempt, options);
   } else if (outcome.status === 429) {
     wait = outcome.retryAfterSeconds !== undefined ? outcome.retryAfterSeconds * 1000 : backoffMs(attempt, options);
+    // Holding a person's request for longer than a backoff would be is worse than telling them
+    // when to retry: ProviderRateLimitedError carries retryAfterSeconds.
+    if (wait > options.maxDelayMs) return undefined;
   } else return undefined;
   return wait + options.minAttemptMs <= remaining ? wait : undefined;
 }
 
 export interface BreakerOptions {
-  /** Consecutive failures (5xx, timeouts, connection failures) that open the circuit. */
+  /** Consecutive failed requests (5xx after retries, timeouts, connection failures) that open the circuit. */
   threshold: number;
   /** How long the circuit stays open before one probe request is let through. */
   halfOpenAfterMs: number;
 }
 
-export const DEFAULT_BREAKER: BreakerOptions = { threshold: 5, halfOpenAfterMs: 10_000 };
+export const DEFAULT_BREAKER: BreakerOptions = { threshold: 10, halfOpenAfterMs: 10_000 };
 
-/** Marks an attempt that failed without an HTTP answer, so the breaker counts it. */
+/** Marks an attempt that failed without an HTTP answer. */
 export class ConnectionFailure extends Error {
   constructor(
     readonly reason: string,
@@ -82,7 +86,7 @@ export class ConnectionFailure extends Error {
 export function createBreaker(options: BreakerOptions): CircuitBreakerPolicy {
   // A provider's 5xx counts as a failure like a dead connection; its 4xx answers do not.
   const policy = handleWhenResult((r) => typeof r === 'object' && r !== null && 'status' in r && (r as { status: number }).status >= 500).orType(
-    ConnectionFailure,
+    ProviderUnavailableError,
   );
   return circuitBreaker(policy, { halfOpenAfter: options.halfOpenAfterMs, breaker: new ConsecutiveBreaker(options.threshold) });
 }

@@ -2,6 +2,7 @@
 // runner that sends one cancelRun through the rig and measures the answer, its latency and the
 // upstream attempts. Shared by test/faults.test.ts and scripts/reliability.ts (no vitest here).
 import type { RunProvider } from '../../src/runs/domain.js';
+import { DEFAULT_HTTP_OPTIONS } from '../../src/providers/http.js';
 import { HTML_PAGE, MALFORMED_JSON, oversizedJson, type Fault, type FaultRule } from './fault-server.js';
 import { CANCEL, post, type ProviderRig, type Rig } from './fault-rig.js';
 
@@ -253,10 +254,10 @@ export const CANCEL_FAULTS: FaultSpec[] = [
   bodyFault('200-html', '200 text/html page', () => ({ kind: 'respond', status: 200, headers: { 'content-type': 'text/html; charset=utf-8' }, body: HTML_PAGE })),
   {
     id: '200-oversized-json',
-    title: '200 application/json body of 1 MiB + 64 KiB',
+    title: '200 application/json body of the 4 MiB cap + 64 KiB',
     phase: 'cancel',
     arm: (p) => program(p, 'cancel', { fault: { kind: 'respond', status: 200, headers: { 'content-type': 'application/json' }, body: OVERSIZED } }),
-    expect: () => ({ ...unavailable({ providerHttpStatus: null }, /exceeded 1048576 bytes/), attempts: 1, maxMs: SLACK_MS }),
+    expect: () => ({ ...unavailable({ providerHttpStatus: null }, new RegExp(`exceeded ${DEFAULT_HTTP_OPTIONS.maxBodyBytes} bytes`)), attempts: 1, maxMs: SLACK_MS }),
   },
   bodyFault(
     '200-empty-body',
@@ -275,10 +276,10 @@ export const READ_FAULTS: FaultSpec[] = [
   readBodyFault('200-empty-body', '200 with an empty body', { kind: 'respond', status: 200, headers: { 'content-type': 'application/json' }, body: '' }),
   {
     id: 'read:200-oversized-json',
-    title: 'read after the cancel: 200 body of 1 MiB + 64 KiB',
+    title: 'read after the cancel: 200 body of the 4 MiB cap + 64 KiB',
     phase: 'read',
     arm: (p) => program(p, 'read', { fault: { kind: 'respond', status: 200, headers: { 'content-type': 'application/json' }, body: OVERSIZED } }),
-    expect: () => ({ ...unavailable({ providerHttpStatus: null }, /exceeded 1048576 bytes/), attempts: 1, maxMs: SLACK_MS }),
+    expect: () => ({ ...unavailable({ providerHttpStatus: null }, new RegExp(`exceeded ${DEFAULT_HTTP_OPTIONS.maxBodyBytes} bytes`)), attempts: 1, maxMs: SLACK_MS }),
   },
   {
     id: 'read:no-headers',
