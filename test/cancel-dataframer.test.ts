@@ -140,3 +140,48 @@ describe('credentials echoed back by a provider', () => {
     }
   });
 });
+
+describe('cancelRun at DataFramer: any 400 is judged by the run it names', () => {
+  // The OpenAPI names this 400 "Job cannot be canceled (already completed/failed)" and its example
+  // says "Cannot cancel job. ..."; other 400s are about the request. The read decides either way.
+  async function answer(error: string, status: string | undefined) {
+    const { startSimulator } = await import('../src/sandbox/sim-server.js');
+    const stub = await startSimulator('dataframer-400', (req) =>
+      req.method === 'POST'
+        ? { status: 400, body: { error } }
+        : status
+          ? { status: 200, body: { id: 'r1', status, created_at: '2026-11-01T00:00:00Z', completed_at: '2026-11-01T00:05:00Z' } }
+          : { status: 404 },
+    );
+    const g = await startGateway({ DATAFRAMER_API_KEY: 'sk_live_stub', DATAFRAMER_BASE_URL: stub.url });
+    try {
+      const payload = (await g.gql(CANCEL_RUN, { input: { provider: 'DATAFRAMER', runId: 'r1' } })).data.cancelRun;
+      return { payload, calls: stub.requests.map((r) => `${r.method} ${r.path}`) };
+    } finally {
+      await g.close();
+      await stub.close();
+    }
+  }
+
+  it.each([
+    ['Job cannot be canceled (already completed/failed)', 'SUCCEEDED', { __typename: 'RunNotCancellableError', run: { lifecycle: { __typename: 'RunSucceeded' } } }],
+    ['Job cannot be canceled (already completed/failed)', 'CANCELED', { __typename: 'CancelRunSuccess', outcome: 'ALREADY_CANCELLED' }],
+    ["This run can't be cancelled", 'FAILED', { __typename: 'RunNotCancellableError', run: { lifecycle: { __typename: 'RunFailed' } } }],
+    ['Cannot cancel job. Only PROCESSING or PENDING jobs can be canceled.', 'PROCESSING', { __typename: 'ProviderConflictError', providerHttpStatus: 400 }],
+    ['Invalid run id', undefined, { __typename: 'InvalidRunInputError', providerHttpStatus: 400 }],
+    ['Invalid run id', 'PROCESSING', { __typename: 'InvalidRunInputError', providerHttpStatus: 400 }],
+  ])('400 %j with the run %s -> %o', async (error, status, expected) => {
+    const { payload, calls } = await answer(error, status);
+    expect(payload).toMatchObject(expected);
+    expect(calls).toEqual(['POST /api/dataframer/runs/r1/cancel/', 'GET /api/dataframer/runs/r1/']);
+  });
+});
+
+describe('the cancel log line', () => {
+  it('stays well-formed JSON for any run id: a lone surrogate is logged as U+FFFD', async () => {
+    expect(await cancel('bad\ud800id')).toMatchObject({ __typename: 'InvalidRunInputError', field: 'runId' });
+    const line = gw.logs.find((l) => l.includes('"msg":"cancelRun"') && l.includes('bad'))!;
+    expect(line).not.toMatch(/\\ud[89ab][0-9a-f]{2}/i);
+    expect(JSON.parse(line)).toMatchObject({ providerRunId: 'bad\ufffdid', error: 'INVALID_RUN_INPUT' });
+  });
+});

@@ -324,6 +324,7 @@ describe('cancelRun at Runflow: the admin cancellation endpoint', () => {
   it.each([
     ['exactly 3 characters', 'abc'],
     ['exactly 500 characters', 'y'.repeat(500)],
+    ['500 emoji (500 characters, 1000 UTF-16 units)', '🛑'.repeat(500)],
   ])('forwards a reason of %s', async (_what, reason) => {
     // An unknown id: the reason reaches Runflow, which validates it and then finds no run.
     expect(await cancel('01J0-no-such-run', reason)).toMatchObject({ __typename: 'RunNotFoundError' });

@@ -111,6 +111,23 @@ describe('cancelRun at Trigger.dev', () => {
     expect(sim.runs.get('run_twice')).toMatchObject({ status: 'CANCELED', finishedAt });
   });
 
+  it('a second cancel right after the first reports ALREADY_CANCELLED, though the run finished a moment ago', async () => {
+    const seed = triggerDevSeeds().find((r) => r.id === 'run_executing')!;
+    sim.runs.set('run_double_click', { ...seed, id: 'run_double_click' });
+    expect(await cancel('run_double_click')).toMatchObject({ outcome: 'CANCELLED' });
+    sim.clearRequests();
+    expect(await cancel('run_double_click')).toMatchObject({ outcome: 'ALREADY_CANCELLED', run: { lifecycle: { __typename: 'RunCancelled' } } });
+    expect(calls()).toEqual([encodedCancel('run_double_click'), encodedRead('run_double_click')]);
+  });
+
+  it('a run whose cancel was still winding down reports ALREADY_CANCELLED on the next cancel once it is cancelled', async () => {
+    const seed = triggerDevSeeds().find((r) => r.id === 'run_executing')!;
+    sim.runs.set('run_wind_down', { ...seed, id: 'run_wind_down', cancelDelayMs: 300 });
+    expect(await cancel('run_wind_down')).toMatchObject({ outcome: 'CANCEL_REQUESTED' });
+    await new Promise((r) => setTimeout(r, 400));
+    expect(await cancel('run_wind_down')).toMatchObject({ outcome: 'ALREADY_CANCELLED' });
+  });
+
   it.each([
     ['run_completed', 'RunSucceeded', 'SUCCEEDED', 'COMPLETED'],
     ['run_failed', 'RunFailed', 'FAILED', 'FAILED'],
@@ -318,13 +335,13 @@ describe('cancelRun at Trigger.dev', () => {
 
 describe("telling ALREADY_CANCELLED from CANCELLED by Trigger.dev's own clock", () => {
   // Both answers are 200 {id}; the run's finishedAt against the cancel answer's Date header decides.
-  async function outcome(dateHeaderOffsetMs: number, finishedAgoMs: number) {
+  async function outcome(dateHeaderOffsetMs: number, finishedAgoMs: number, override: Record<string, unknown> = {}) {
     const { startSimulator } = await import('../src/sandbox/sim-server.js');
     const finishedAt = new Date(Date.now() - finishedAgoMs).toISOString();
     const stub = await startSimulator('trigger-clock', (req) =>
       req.method === 'POST'
         ? { status: 200, headers: { date: new Date(Date.now() + dateHeaderOffsetMs).toUTCString() }, body: { id: 'run_x' } }
-        : { status: 200, body: { id: 'run_x', status: 'CANCELED', finishedAt, updatedAt: finishedAt } },
+        : { status: 200, body: { id: 'run_x', status: 'CANCELED', finishedAt, updatedAt: finishedAt, ...override } },
     );
     const g = await startGateway({ TRIGGER_SECRET_KEY: 'tr_dev_clock_test', TRIGGER_BASE_URL: stub.url });
     try {
@@ -337,6 +354,10 @@ describe("telling ALREADY_CANCELLED from CANCELLED by Trigger.dev's own clock", 
 
   it('a run that finished as our cancel was answered was cancelled by us', async () => {
     expect(await outcome(0, 0)).toBe('CANCELLED');
+  });
+
+  it('a cancelled run without finishedAt was cancelled by us, however old its updatedAt', async () => {
+    expect(await outcome(0, 60_000, { finishedAt: undefined })).toBe('CANCELLED');
   });
 
   it('a run that finished well before Trigger.dev answered our cancel was already cancelled, even seconds ago', async () => {

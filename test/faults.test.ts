@@ -19,6 +19,7 @@ import { CANCEL_FAULTS, KNOWN_GAPS, READ_FAULTS, READ_PHASE_PROVIDERS, SLACK_MS,
 import { CANCEL, PROVIDERS, post, startRig, type Rig } from './support/fault-rig.js';
 import { startFaultServer } from './support/fault-server.js';
 import { startGateway } from './support/gateway.js';
+import { DEFAULT_BREAKER } from '../src/providers/resilience.js';
 
 const STRICT = process.env.FAULTS_STRICT === '1';
 const TIMEOUT_MS = 1_000;
@@ -77,7 +78,7 @@ describe.each(PROVIDERS)('faults at %s', (provider) => {
 });
 
 describe('circuit breaker', () => {
-  it('opens after 5 consecutive failed attempts and then answers at once without calling the provider, while the other providers are unaffected; a probe after 10 s closes it', async () => {
+  it(`opens after ${DEFAULT_BREAKER.threshold} consecutive failed requests (retries count once) and then answers at once without calling the provider, while the other providers are unaffected; a probe after 10 s closes it`, async () => {
     const runflow = rig.providers.RUNFLOW;
     const retab = rig.providers.RETAB;
     // Runflow fails with 500 (one attempt per cancel); Retab resets every connection (three attempts per cancel).
@@ -86,18 +87,23 @@ describe('circuit breaker', () => {
     runflow.fault.program({ fault: { kind: 'respond', status: 500, headers: { 'content-type': 'application/json' }, body: '{"code":"INTERNAL","message":"boom","errors":null}' }, times: Infinity, when: runflow.isCancel });
     retab.fault.program({ fault: { kind: 'reset' }, times: Infinity, when: retab.isCancel });
 
-    for (let i = 1; i <= 5; i++) {
+    const threshold = DEFAULT_BREAKER.threshold;
+    for (let i = 1; i <= threshold; i++) {
+      expect(circuit('RUNFLOW')).toBe('CLOSED');
       const r = await post(rig.gw.url, CANCEL, { input: runflow.fresh() });
       expect(r.body.data.cancelRun).toMatchObject({ __typename: 'ProviderUnavailableError', providerHttpStatus: 500, retryable: false });
     }
-    expect(runflow.fault.requests).toHaveLength(5);
+    expect(runflow.fault.requests).toHaveLength(threshold);
     expect(circuit('RUNFLOW')).toBe('OPEN');
 
-    // Retab: 3 failed attempts, then 2 more open the circuit during the second cancel's retries.
-    await post(rig.gw.url, CANCEL, { input: retab.fresh() });
-    const second = await post(rig.gw.url, CANCEL, { input: retab.fresh() });
-    expect(second.body.data.cancelRun).toMatchObject({ __typename: 'ProviderUnavailableError', retryable: true });
-    expect(retab.fault.requests.length).toBe(5);
+    // Retab: every cancel makes 3 attempts, all reset; each cancel is still one failure.
+    for (let i = 1; i <= threshold; i++) {
+      expect(circuit('RETAB')).toBe('CLOSED');
+      const r = await post(rig.gw.url, CANCEL, { input: retab.fresh() });
+      expect(r.body.data.cancelRun).toMatchObject({ __typename: 'ProviderUnavailableError', retryable: true });
+      expect(r.body.data.cancelRun.message).not.toMatch(/holding off/);
+    }
+    expect(retab.fault.requests.length).toBe(3 * threshold);
     expect(circuit('RETAB')).toBe('OPEN');
     const openedAt = Date.now();
 
@@ -135,6 +141,20 @@ describe('circuit breaker', () => {
     }
     expect(Object.values(await circuitsSeen())).toEqual(['CLOSED', 'CLOSED', 'CLOSED', 'CLOSED', 'CLOSED']);
   }, 30_000);
+});
+
+describe('a cancel whose answer was lost after it took effect', () => {
+  // A proxy in front of the provider answers 502 although the provider cancelled the run; the
+  // retry then finds it finished (DataFramer 400, Retab 404, Runflow 200, Playbook "already in a
+  // final state", Trigger.dev 200 and a read). It was this request that cancelled it.
+  it.each(PROVIDERS)('%s: the retry reports CANCELLED, not ALREADY_CANCELLED or not cancellable', async (provider) => {
+    const p = rig.providers[provider];
+    p.fault.reset();
+    p.fault.program({ fault: { kind: 'lost-answer', status: 502 }, when: p.isCancel });
+    const r = await post(rig.gw.url, CANCEL, { input: p.fresh() });
+    expect(r.body.data.cancelRun).toMatchObject({ __typename: 'CancelRunSuccess', outcome: 'CANCELLED', run: { lifecycle: { __typename: 'RunCancelled' } } });
+    expect(p.fault.requests.filter((q) => p.isCancel(q)).map((q) => q.fault)).toEqual(['lost-answer', 'proxy']);
+  });
 });
 
 describe('operation deadline', () => {

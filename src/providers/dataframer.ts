@@ -2,9 +2,9 @@
 // 204 with no body on success, 400 "Cannot cancel job" for a run that already finished, which
 // may well be cancelled already: a read tells ALREADY_CANCELLED from RunNotCancellableError.
 import type { CancelOptions, CancelResult, RunRef, RunSnapshot } from '../runs/domain.js';
-import { RunNotCancellableError } from '../runs/errors.js';
+import { ProviderConflictError, RunNotCancellableError } from '../runs/errors.js';
 import { HttpClient, isObject, readErrorEnvelope, upstreamPath } from './http.js';
-import { StatusTable, str, type ProviderAdapter, type RunReader } from './provider.js';
+import { StatusTable, alreadyCancelled, isTerminal, str, type ProviderAdapter, type RunReader } from './provider.js';
 
 export const dataframerStatuses = new StatusTable({
   PENDING: ['PENDING'],
@@ -15,6 +15,9 @@ export const dataframerStatuses = new StatusTable({
   CANCELLED: ['CANCELED', 'CANCELLED'],
   UNKNOWN: [],
 });
+
+/** "Cannot cancel job", "Job cannot be canceled", "can't be cancelled": the run is past cancelling. */
+const REFUSED_AS_FINISHED = /\b(?:cannot|can ?not|can't|could ?not|unable to)\b(?:\s+be)?\s+cancel/i;
 
 export class DataFramerAdapter implements ProviderAdapter {
   readonly provider = 'DATAFRAMER' as const;
@@ -40,10 +43,26 @@ export class DataFramerAdapter implements ProviderAdapter {
     if (res.status === 204 || res.status === 200) {
       return { outcome: 'CANCELLED', run: { ref, status: 'CANCELLED', providerStatus: 'CANCELED', complete: false } };
     }
-    if (res.status === 400 && /cannot cancel/i.test(readErrorEnvelope(res).message ?? '')) {
-      const run = await read(ref);
-      if (run.status === 'CANCELLED') return { outcome: 'ALREADY_CANCELLED', run };
-      throw new RunNotCancellableError(run, { providerHttpStatus: 400 });
+    if (res.status === 400) {
+      // Documented as "Job cannot be canceled (already completed/failed)" and worded "Cannot cancel
+      // job. ..." in its example: whatever the wording, the run's state says what the 400 meant.
+      const refused = this.http.errorFor(res, ref);
+      const saysFinished = REFUSED_AS_FINISHED.test(readErrorEnvelope(res).message ?? '');
+      let run: RunSnapshot;
+      try {
+        run = await read(ref);
+      } catch (error) {
+        if (saysFinished) throw error;
+        throw refused;
+      }
+      if (run.status === 'CANCELLED') return { outcome: alreadyCancelled(res), run };
+      if (isTerminal(run.status)) throw new RunNotCancellableError(run, { providerHttpStatus: 400 });
+      if (saysFinished) {
+        throw new ProviderConflictError(this.provider, `the run is ${run.providerStatus ?? 'in flight'} but DataFramer refused to cancel it; retry shortly.`, {
+          providerHttpStatus: 400,
+        });
+      }
+      throw refused;
     }
     throw this.http.errorFor(res, ref);
   }

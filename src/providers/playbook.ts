@@ -4,7 +4,7 @@
 import type { CancelOptions, CancelResult, RunRef, RunSnapshot } from '../runs/domain.js';
 import { InvalidRunInputError, OperationNotSupportedError, ProviderAuthError, RunNotCancellableError } from '../runs/errors.js';
 import { HttpClient, isObject, upstreamPath } from './http.js';
-import { StatusTable, isTerminal, str, type ProviderAdapter } from './provider.js';
+import { StatusTable, alreadyCancelled, isTerminal, str, type ProviderAdapter } from './provider.js';
 
 // Playbook runs on ComfyDeploy; its literals are the probable superset (no terminal set is published).
 export const playbookStatuses = new StatusTable({
@@ -76,7 +76,7 @@ export class PlaybookAdapter implements ProviderAdapter {
       providerStatus: named ?? (statusField ? this.http.upstreamText(statusField) : clip(text, 200)),
       complete: false,
     };
-    if (run.status === 'CANCELLED') return { outcome: 'ALREADY_CANCELLED', run };
+    if (run.status === 'CANCELLED') return { outcome: alreadyCancelled(res), run };
     // Undocumented: a 200 that names a state still in flight. The cancel was accepted and the
     // run has not reached cancelled yet.
     if (run.status !== 'UNKNOWN' && !isTerminal(run.status)) return { outcome: 'CANCEL_REQUESTED', run };

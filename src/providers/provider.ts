@@ -1,6 +1,7 @@
 // The one small interface every provider adapter implements. Adapters know one vendor's dialect
 // and nothing of GraphQL; they throw the typed errors of runs/errors.ts.
-import type { CancelOptions, CancelResult, RunProvider, RunRef, RunSnapshot, RunStatus } from '../runs/domain.js';
+import type { CancelOptions, CancelOutcome, CancelResult, RunProvider, RunRef, RunSnapshot, RunStatus } from '../runs/domain.js';
+import type { UpstreamResponse } from './http.js';
 
 export interface ProviderCapabilities {
   cancel: boolean;
@@ -57,4 +58,13 @@ export function isTerminal(status: RunStatus): boolean {
 /** Reads an optional string field; anything else (null, numbers, objects) counts as absent. */
 export function str(v: unknown): string | undefined {
   return typeof v === 'string' && v !== '' ? v : undefined;
+}
+
+/**
+ * The outcome when a cancel finds its run already cancelled. If the answer came to a retried
+ * attempt, an earlier one may have reached the provider and done it (a proxy's 502 after the
+ * cancel took effect): then it was this request that cancelled the run.
+ */
+export function alreadyCancelled(res: UpstreamResponse): CancelOutcome {
+  return res.attempt > 1 ? 'CANCELLED' : 'ALREADY_CANCELLED';
 }

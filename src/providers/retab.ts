@@ -4,7 +4,7 @@
 import type { CancelOptions, CancelResult, RunRef, RunSnapshot } from '../runs/domain.js';
 import { InvalidRunInputError, ProviderConflictError, RunNotCancellableError, RunNotFoundError, ProviderUnavailableError, type GatewayError } from '../runs/errors.js';
 import { HttpClient, isObject, upstreamPath, type UpstreamResponse } from './http.js';
-import { StatusTable, isTerminal, str, type ProviderAdapter, type RunReader } from './provider.js';
+import { StatusTable, alreadyCancelled, isTerminal, str, type ProviderAdapter, type RunReader } from './provider.js';
 
 // Experiment-run vocabulary only; Retab's workflow runs use a different set.
 export const retabStatuses = new StatusTable({
@@ -53,7 +53,7 @@ export class RetabAdapter implements ProviderAdapter {
         if (error instanceof RunNotFoundError) throw new RunNotFoundError(this.provider, ref.providerRunId, { providerHttpStatus: 404 });
         throw error;
       }
-      if (run.status === 'CANCELLED') return { outcome: 'ALREADY_CANCELLED', run };
+      if (run.status === 'CANCELLED') return { outcome: alreadyCancelled(res), run };
       if (isTerminal(run.status)) throw new RunNotCancellableError(run, { providerHttpStatus: 404 });
       // Still in flight yet "not cancellable": Retab's read-after-write lag; a retry may succeed.
       throw new ProviderConflictError(
@@ -70,7 +70,10 @@ export class RetabAdapter implements ProviderAdapter {
       { path: upstreamPath`/v1/workflows/experiments/runs/${ref.providerRunId}`, headers: this.auth() },
       (res) => this.errorFor(res, ref),
     );
-    if (!isObject(run.lifecycle)) throw new ProviderUnavailableError(this.provider, 'it answered a run without a lifecycle.', false, { providerHttpStatus: 200 });
+    // Older renderings of the route give a flat `status`; a run with neither is not a run.
+    if (!isObject(run.lifecycle) && typeof run.status !== 'string') {
+      throw new ProviderUnavailableError(this.provider, 'it answered a run without a lifecycle.', false, { providerHttpStatus: 200 });
+    }
     return toSnapshot(ref, run);
   }
 
@@ -104,7 +107,7 @@ export class RetabAdapter implements ProviderAdapter {
 }
 
 function toSnapshot(ref: RunRef, run: Record<string, unknown>): RunSnapshot {
-  const lifecycle = isObject(run.lifecycle) ? run.lifecycle : {};
+  const lifecycle = isObject(run.lifecycle) ? run.lifecycle : { status: run.status };
   const timing = isObject(run.timing) ? run.timing : {};
   const details = isObject(lifecycle.details) ? lifecycle.details : {};
   const providerStatus = str(lifecycle.status);

@@ -5,7 +5,7 @@
 import type { CancelOptions, CancelResult, RunRef, RunSnapshot } from '../runs/domain.js';
 import { InvalidRunInputError, ProviderAuthError, RunNotCancellableError } from '../runs/errors.js';
 import { HttpClient, isObject, readErrorEnvelope, upstreamPath } from './http.js';
-import { StatusTable, isTerminal, str, type ProviderAdapter, type RunReader } from './provider.js';
+import { StatusTable, alreadyCancelled, isTerminal, str, type ProviderAdapter, type RunReader } from './provider.js';
 
 export const runflowStatuses = new StatusTable({
   PENDING: [],
@@ -32,10 +32,13 @@ export class RunflowAdapter implements ProviderAdapter {
   validate(_ref: RunRef, options: CancelOptions): void {
     const reason = options.reason;
     if (reason === undefined) return;
-    if (reason.trim().length < RUNFLOW_REASON_MIN || reason.length > RUNFLOW_REASON_MAX) {
+    // Runflow's 422: "under 3 chars or all whitespace", i.e. under 3 once surrounding whitespace is
+    // stripped. Characters as its server counts them: code points, not UTF-16 units.
+    const length = [...reason].length;
+    if ([...reason.trim()].length < RUNFLOW_REASON_MIN || length > RUNFLOW_REASON_MAX) {
       throw new InvalidRunInputError(
         `Runflow takes a cancel reason of ${RUNFLOW_REASON_MIN} to ${RUNFLOW_REASON_MAX} characters, not all whitespace; ` +
-          `this one has ${reason.length}. Send a longer reason or omit it.`,
+          `this one has ${length}${length !== [...reason.trim()].length ? ` (${[...reason.trim()].length} without surrounding whitespace)` : ''}. Send another reason or omit it.`,
         'reason',
         this.provider,
       );
@@ -62,7 +65,7 @@ export class RunflowAdapter implements ProviderAdapter {
         // Accepted, but the record does not say cancelled yet.
         return { outcome: 'CANCEL_REQUESTED', run };
       }
-      if (run.status === 'CANCELLED') return { outcome: 'ALREADY_CANCELLED', run };
+      if (run.status === 'CANCELLED') return { outcome: alreadyCancelled(res), run };
       if (isTerminal(run.status)) throw new RunNotCancellableError(run, { providerHttpStatus: 200 });
       // 200 is documented for terminal runs only; a run still in flight means the cancel did not take.
       return { outcome: 'CANCEL_REQUESTED', run };

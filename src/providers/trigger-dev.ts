@@ -4,7 +4,7 @@
 import type { CancelOptions, CancelResult, RunRef, RunSnapshot } from '../runs/domain.js';
 import { GatewayError, InvalidRunInputError, RunNotCancellableError, RunNotFoundError } from '../runs/errors.js';
 import { HttpClient, isObject, readErrorEnvelope, upstreamPath, type UpstreamResponse } from './http.js';
-import { StatusTable, isTerminal, str, type ProviderAdapter, type RunReader } from './provider.js';
+import { StatusTable, alreadyCancelled, isTerminal, str, type ProviderAdapter, type RunReader } from './provider.js';
 
 /** The API version the official SDK sends; it fixes the status set the read returns. */
 export const TRIGGER_API_VERSION = '2025-07-16';
@@ -21,16 +21,21 @@ export const triggerStatuses = new StatusTable({
 });
 
 /**
- * The cancel answers 200 either way, so a run found cancelled was cancelled by someone else
- * before us when it finished this long before Trigger.dev answered our cancel. Trigger.dev's own
+ * The cancel answers 200 either way, so a run found cancelled was cancelled before this request
+ * when this gateway had already cancelled it (a second click), or when it finished this long
+ * before Trigger.dev answered our cancel. Trigger.dev's own
  * clock (the answer's Date header, whole seconds) avoids skew; the margin covers its rounding
  * and the time the cancel took. Without a Date header, our clock and a wider margin stand in.
  */
 const ALREADY_CANCELLED_MARGIN_MS = 3_000;
 const LOCAL_CLOCK_MARGIN_MS = 5_000;
+/** How many of its own cancels the adapter remembers, oldest forgotten first. */
+const REMEMBERED_CANCELS = 10_000;
 
 export class TriggerDevAdapter implements ProviderAdapter {
   readonly provider = 'TRIGGER_DEV' as const;
+  /** Runs this gateway cancelled (or asked to), so a repeated cancel is not taken for a fresh one. */
+  private readonly cancelledHere = new Set<string>();
 
   constructor(
     private readonly http: HttpClient,
@@ -61,12 +66,20 @@ export class TriggerDevAdapter implements ProviderAdapter {
       const finished = Date.parse(run.finishedAt ?? '');
       const answeredAt = Date.parse(res.headers.date ?? '');
       const threshold = Number.isFinite(answeredAt) ? answeredAt - ALREADY_CANCELLED_MARGIN_MS : sentAt - LOCAL_CLOCK_MARGIN_MS;
-      const before = Number.isFinite(finished) && finished < threshold;
-      return { outcome: before ? 'ALREADY_CANCELLED' : 'CANCELLED', run };
+      const before = this.cancelledHere.has(ref.providerRunId) || (Number.isFinite(finished) && finished < threshold);
+      if (before) return { outcome: alreadyCancelled(res), run };
+      this.remember(ref);
+      return { outcome: 'CANCELLED', run };
     }
     if (isTerminal(run.status)) throw new RunNotCancellableError(run, { providerHttpStatus: 200 });
     // Cancelling is asynchronous on Trigger.dev's workers: the run is still winding down.
+    this.remember(ref);
     return { outcome: 'CANCEL_REQUESTED', run };
+  }
+
+  private remember(ref: RunRef): void {
+    this.cancelledHere.add(ref.providerRunId);
+    if (this.cancelledHere.size > REMEMBERED_CANCELS) this.cancelledHere.delete(this.cancelledHere.values().next().value!);
   }
 
   async read(ref: RunRef): Promise<RunSnapshot> {
@@ -115,7 +128,8 @@ function toSnapshot(ref: RunRef, run: Record<string, unknown>): RunSnapshot {
     providerStatus,
     createdAt: str(run.createdAt),
     startedAt: str(run.startedAt),
-    finishedAt: str(run.finishedAt) ?? (isTerminal(status) ? str(run.updatedAt) : undefined),
+    // Not updatedAt: it moves for other reasons, and would make a fresh cancel look old.
+    finishedAt: str(run.finishedAt),
     failureMessage: status === 'FAILED' ? str(error.message) : undefined,
     failureCode: status === 'FAILED' ? failureCode(error) : undefined,
     complete: true,

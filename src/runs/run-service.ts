@@ -9,6 +9,8 @@ import { InvalidRunInputError, ProviderNotConfiguredError } from './errors.js';
 import { globalRunId } from './run-ref.js';
 
 export const MAX_ID_LENGTH = 256;
+/** Half of a UTF-16 surrogate pair without its other half: not well-formed Unicode. */
+export const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 export const MAX_REASON_LENGTH = 2_000;
 
 /** Default time one operation (a cancel with the reads it needs, or one read) may take upstream. */
@@ -115,7 +117,7 @@ function checkId(id: string, field: string, provider: RunProvider): void {
   // `.` and `..` would be dot segments in any URL, whatever their encoding: no run is named that.
   if (id === '.' || id === '..') throw new InvalidRunInputError(`${field} must not be "${id}".`, field, provider);
   // A lone UTF-16 surrogate cannot be percent-encoded into a URL.
-  if (/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(id)) {
+  if (LONE_SURROGATE.test(id)) {
     throw new InvalidRunInputError(`${field} is not well-formed Unicode.`, field, provider);
   }
   // eslint-disable-next-line no-control-regex

@@ -234,7 +234,7 @@ function validateBody(req: SimRequest): SimResponse | undefined {
   if (typeof reason !== 'string') return invalid('string_type', 'reason must be a string or null.');
   const trimmed = reason.trim();
   if (trimmed.length < 3) return invalid('string_too_short', 'reason must be at least 3 characters and not all whitespace.');
-  if (reason.length > 500) return invalid('string_too_long', 'reason must be at most 500 characters.');
+  if ([...reason].length > 500) return invalid('string_too_long', 'reason must be at most 500 characters.');
   return undefined;
 }
 

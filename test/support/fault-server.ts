@@ -13,6 +13,8 @@
 //   trickle          the proper answer's headers, then its body one byte every `intervalMs`
 //   truncate         the proper answer's headers and JSON cut in half (content-length says the cut)
 //   respond          a canned answer: any status, headers and body (5xx, 429s, HTML, bad JSON, ...)
+//   lost-answer      forwards the request (so the provider acts on it), then answers `status` instead,
+//                    as a proxy does whose upstream answered too late
 //
 // and, for the whole server, `refuse()`: nothing listens on the port (pooled keep-alive sockets
 // are dropped too) until `accept()` listens on the same port again.
@@ -22,6 +24,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { Pool } from 'undici';
+import { DEFAULT_HTTP_OPTIONS } from '../../src/providers/http.js';
 
 export type Fault =
   | { kind: 'proxy' }
@@ -31,7 +34,8 @@ export type Fault =
   | { kind: 'hang' }
   | { kind: 'trickle'; intervalMs: number }
   | { kind: 'truncate' }
-  | { kind: 'respond'; status: number; headers?: Record<string, string>; body?: string | Buffer };
+  | { kind: 'respond'; status: number; headers?: Record<string, string>; body?: string | Buffer }
+  | { kind: 'lost-answer'; status: number };
 
 export interface FaultRequest {
   method: string;
@@ -167,6 +171,9 @@ export async function startFaultServer(upstreamUrl: string, port = 0): Promise<F
           headers: fault.headers ?? {},
           body: typeof fault.body === 'string' ? Buffer.from(fault.body) : (fault.body ?? Buffer.alloc(0)),
         });
+      case 'lost-answer':
+        await forward(req);
+        return send(res, { status: fault.status, headers: { 'content-type': 'text/plain' }, body: Buffer.from('Bad Gateway') });
       case 'truncate': {
         const proper = withBody(await forward(req));
         const cut = proper.body.subarray(0, Math.max(1, Math.floor(proper.body.length / 2)));
@@ -299,8 +306,8 @@ export const MALFORMED_JSON = '{"id": "run", "status": CANCELED, }';
 /** What a load balancer or captive portal answers: 200, text/html. */
 export const HTML_PAGE = '<!DOCTYPE html><html><head><title>Service Unavailable</title></head><body><h1>Please try again later</h1></body></html>';
 
-/** A well-formed JSON object just over `limit` bytes (the gateway's body cap, 1 MiB by default). */
-export function oversizedJson(limit = 1_048_576, extra = 64 * 1024): string {
+/** A well-formed JSON object just over `limit` bytes (the gateway's body cap by default). */
+export function oversizedJson(limit = DEFAULT_HTTP_OPTIONS.maxBodyBytes, extra = 64 * 1024): string {
   return JSON.stringify({ id: 'run', status: 'CANCELED', padding: 'x'.repeat(limit + extra) });
 }
 
