@@ -17,7 +17,7 @@ import { useQueryLimits } from './plugins/use-query-limits.js';
 import type { Caller, Context } from './schema/builder.js';
 import { getSchema } from './schema/index.js';
 import { GatewayError } from './runs/errors.js';
-import type { RequestRuns, RunService } from './runs/run-service.js';
+import { LONE_SURROGATE, type RequestRuns, type RunService } from './runs/run-service.js';
 
 export const GRAPHIQL_DEFAULT_QUERY = `# Cancel a sandbox run, then try others from the README's sandbox tables:
 #   DATAFRAMER  df-succeeded, df-canceled, df-rate-limited
@@ -25,6 +25,8 @@ export const GRAPHIQL_DEFAULT_QUERY = `# Cancel a sandbox run, then try others f
 #   RUNFLOW     01J0-running (add reason: "..."), 01J0-partial, 01J0-payment-required
 #   PLAYBOOK    teamId: "7ea30000-0000-4000-8000-000000000001", runId: "00000000-0000-4000-8000-000000000004"
 #   TRIGGER_DEV run_executing, run_slow_cancel, run_rate_limited
+# Press the run button. To see what each provider supports, replace this document with
+#   { providers { provider configured supportsCancel supportsRead circuit } }
 mutation CancelRun {
   cancelRun(input: { provider: DATAFRAMER, runId: "df-processing" }) {
     __typename
@@ -37,10 +39,6 @@ mutation CancelRun {
     ... on ProviderUnavailableError { message retryable }
     ... on GatewayError { message code }
   }
-}
-
-query Providers {
-  providers { provider name configured supportsCancel supportsRead }
 }
 `;
 
@@ -109,8 +107,8 @@ function auditCancels(runs: RequestRuns, caller: Caller, logger: Logger): Reques
       caller: caller.name,
       provider: ref.provider,
       // Input is untrusted: keep a bounded prefix (the full value is refused by the input rules anyway).
-      providerRunId: ref.providerRunId.slice(0, 300),
-      ...(ref.teamId !== undefined ? { teamId: ref.teamId.slice(0, 100) } : {}),
+      providerRunId: loggable(ref.providerRunId, 300),
+      ...(ref.teamId !== undefined ? { teamId: loggable(ref.teamId, 100) } : {}),
     };
     try {
       const result = await cancel(ref, options);
@@ -123,4 +121,9 @@ function auditCancels(runs: RequestRuns, caller: Caller, logger: Logger): Reques
     }
   };
   return runs;
+}
+
+/** A bounded prefix of untrusted text, with lone UTF-16 surrogates replaced so every log line stays valid JSON. */
+function loggable(text: string, max: number): string {
+  return text.slice(0, max).replace(new RegExp(LONE_SURROGATE.source, 'g'), '\uFFFD');
 }
