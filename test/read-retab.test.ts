@@ -284,3 +284,36 @@ describe('simulated Retab: the read endpoints as documented', () => {
     expect((await second.json()).detail).toEqual(expect.any(String));
   });
 });
+
+describe('run(id) at Retab: answers in shapes the docs mention but the current route does not use', () => {
+  // The older route renders a flat `status`; some deployments omit the content type. Both are
+  // still a run, not an outage.
+  it.each([
+    ['a flat status (older route)', { 'content-type': 'application/json' }, { id: 'exprun_old', status: 'completed' }, 'RunSucceeded'],
+    ['JSON with no content type', {}, { id: 'exprun_old', lifecycle: { status: 'error', message: 'boom' } }, 'RunFailed'],
+  ])('reads %s', async (_what, headers, body, typename) => {
+    const { startSimulator } = await import('../src/sandbox/sim-server.js');
+    const stub = await startSimulator('retab-shapes', () => ({ status: 200, headers, body: JSON.stringify(body) }));
+    const g = await startGateway({ RETAB_API_KEY: 'rt_test_stub', RETAB_BASE_URL: stub.url });
+    try {
+      const res = await g.gql(READ_RUN, { id: 'retab:exprun_old' });
+      expect(res.data.run).toMatchObject({ __typename: 'Run', lifecycle: { __typename: typename } });
+      expect(stub.requests.map((r) => `${r.method} ${r.path}`)).toEqual(['GET /v1/workflows/experiments/runs/exprun_old']);
+    } finally {
+      await g.close();
+      await stub.close();
+    }
+  });
+
+  it('still refuses an HTML page declared as such, even with a 200', async () => {
+    const { startSimulator } = await import('../src/sandbox/sim-server.js');
+    const stub = await startSimulator('retab-html', () => ({ status: 200, headers: { 'content-type': 'text/html' }, body: '{"id":"x","lifecycle":{"status":"completed"}}' }));
+    const g = await startGateway({ RETAB_API_KEY: 'rt_test_stub', RETAB_BASE_URL: stub.url });
+    try {
+      expect((await g.gql(READ_RUN, { id: 'retab:exprun_old' })).data.run).toMatchObject({ __typename: 'ProviderUnavailableError', providerHttpStatus: 200 });
+    } finally {
+      await g.close();
+      await stub.close();
+    }
+  });
+});
