@@ -19,23 +19,49 @@ import { getSchema } from './schema/index.js';
 import { GatewayError } from './runs/errors.js';
 import { LONE_SURROGATE, type RequestRuns, type RunService } from './runs/run-service.js';
 
-export const GRAPHIQL_DEFAULT_QUERY = `# Cancel a sandbox run, then try others from the README's sandbox tables:
-#   DATAFRAMER  df-succeeded, df-canceled, df-rate-limited
-#   RETAB       exprun_running, exprun_completed, exprun_stopping
-#   RUNFLOW     01J0-running (add reason: "..."), 01J0-partial, 01J0-payment-required
-#   PLAYBOOK    teamId: "7ea30000-0000-4000-8000-000000000001", runId: "00000000-0000-4000-8000-000000000004"
-#   TRIGGER_DEV run_executing, run_slow_cancel, run_rate_limited
-# Press the run button. To see what each provider supports, replace this document with
-#   { providers { provider configured supportsCancel supportsRead circuit } }
+// Lines short enough for GraphiQL's editor pane at a laptop's width.
+export const GRAPHIQL_DEFAULT_QUERY = `# Cancel a sandbox run: press the run button (Ctrl-Enter).
+# Then change provider and runId and run it again:
+#   DATAFRAMER   df-succeeded, df-canceled
+#   RETAB        exprun_completed, exprun_stopping
+#   RUNFLOW      01J0-partial, 01J0-payment-required
+#   TRIGGER_DEV  run_slow_cancel, run_rate_limited
+#   PLAYBOOK     add teamId; both are UUIDs (README)
+# Every seeded run: the README's sandbox tables.
+# What each provider supports:
+#   { providers { provider supportsRead circuit } }
 mutation CancelRun {
-  cancelRun(input: { provider: DATAFRAMER, runId: "df-processing" }) {
+  cancelRun(input: {
+    provider: DATAFRAMER
+    runId: "df-processing"
+  }) {
     __typename
     ... on CancelRunSuccess {
       outcome
-      run { id provider providerRunId lifecycle { __typename ... on RunCancelled { status providerStatus finishedAt reason } } }
+      run {
+        id
+        lifecycle {
+          __typename
+          ... on RunCancelled {
+            status providerStatus finishedAt reason
+          }
+        }
+      }
     }
-    ... on RunNotCancellableError { message run { id lifecycle { __typename ... on RunSucceeded { status providerStatus } ... on RunFailed { status providerStatus failureMessage } } } }
-    ... on ProviderRateLimitedError { message retryAfterSeconds }
+    ... on RunNotCancellableError {
+      message
+      run {
+        id
+        lifecycle {
+          __typename
+          ... on RunSucceeded { providerStatus partial }
+          ... on RunFailed { providerStatus failureMessage }
+        }
+      }
+    }
+    ... on ProviderRateLimitedError {
+      message retryAfterSeconds
+    }
     ... on ProviderUnavailableError { message retryable }
     ... on GatewayError { message code }
   }

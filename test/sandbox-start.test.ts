@@ -2,6 +2,7 @@
 // providers on loopback, GraphiQL at /graphql, and a cancel at each of the five providers works.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GRAPHIQL_DEFAULT_QUERY } from '../src/server.js';
 
 let child: ChildProcess;
 let url: string;
@@ -55,6 +56,13 @@ describe('npm start with no credentials', () => {
     expect(html).not.toMatch(/unpkg\.com|cdn\.jsdelivr/);
   });
 
+  it("GraphiQL's ready-made document is valid and runs as it stands", async () => {
+    const res = await post(GRAPHIQL_DEFAULT_QUERY);
+    expect(res.errors).toBeUndefined();
+    expect(res.data.cancelRun).toMatchObject({ __typename: 'CancelRunSuccess', run: { id: 'dataframer:df-processing', lifecycle: { __typename: 'RunCancelled' } } });
+    expect(['CANCELLED', 'ALREADY_CANCELLED']).toContain(res.data.cancelRun.outcome);
+  });
+
   it('reports every provider configured', async () => {
     const res = await post('{ providers { provider configured supportsCancel supportsRead } }');
     expect(res.data.providers).toHaveLength(5);
@@ -62,7 +70,7 @@ describe('npm start with no credentials', () => {
   });
 
   it.each([
-    ['DATAFRAMER', 'df-processing', ''],
+    ['DATAFRAMER', 'df-pending', ''],
     ['RETAB', 'exprun_running', ''],
     ['RUNFLOW', '01J0-running', ', reason: "sandbox tour"'],
     ['PLAYBOOK', '00000000-0000-4000-8000-000000000003', ', teamId: "7ea30000-0000-4000-8000-000000000001"'],
