@@ -1,7 +1,8 @@
 // The HTTP face of the gateway: Yoga serving the schema built once at start, GraphiQL served
 // from the package (no CDN), masked internal errors, one RequestRuns per request; in front of the
 // schema, caller authentication, CORS from an allow-list, CSRF prevention and limits on requests.
-import { createYoga, type Plugin, type YogaServerInstance } from 'graphql-yoga';
+import { GraphQLError } from 'graphql';
+import { createYoga, maskError, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { useCSRFPrevention } from '@graphql-yoga/plugin-csrf-prevention';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import type { Logger } from 'pino';
@@ -114,7 +115,17 @@ export function createServer({ service, logger, api, simulators }: ServerOptions
     cors: false,
     plugins,
     maxRequestBodySize: api.maxRequestBytes,
-    maskedErrors: true,
+    maskedErrors: {
+      // A typed error that reaches the top level (where no union can hold it: federation's
+      // _entities) keeps its message and code; anything else is masked as usual.
+      maskError: (error, message, isDev) => {
+        const original = error instanceof GraphQLError ? error.originalError : error;
+        if (original instanceof GatewayError && error instanceof GraphQLError) {
+          return new GraphQLError(original.message, { nodes: error.nodes, path: error.path, extensions: { code: original.code } });
+        }
+        return maskError(error, message, isDev);
+      },
+    },
     logging: {
       debug: (...args) => logger.debug(args.map(String).join(' ')),
       info: (...args) => logger.info(args.map(String).join(' ')),

@@ -148,6 +148,24 @@ describe('ids per runs call', () => {
     const res = await gw.gql('query($ids: [ID!]!) { a: runs(ids: $ids) { __typename } b: runs(ids: $ids) { __typename } }', { ids });
     expectRejected(res, /at most 100 ids per request; this request asks for 120/);
   });
+
+  it('federation _entities representations count against the same cap', async () => {
+    const r = Array.from({ length: 101 }, (_, i) => ({ __typename: 'Run', id: `retab:exprun_${i}` }));
+    const res = await gw.gql('query($r: [_Any!]!) { _entities(representations: $r) { __typename } }', { r });
+    expectRejected(res, /at most 100 ids per request; this request asks for 101/);
+  });
+
+  it('the refusal is a request error: HTTP 400 under application/graphql-response+json', async () => {
+    const ids = Array.from({ length: 101 }, (_, i) => `retab:exprun_${i}`);
+    const res = await fetch(gw.url, {
+      method: 'POST',
+      headers: { ...auth, 'content-type': 'application/json', accept: 'application/graphql-response+json' },
+      body: JSON.stringify({ query: 'query($ids: [ID!]!) { runs(ids: $ids) { __typename } }', variables: { ids } }),
+    });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { errors: { message: string }[] }).errors[0]!.message).toMatch(/at most 100 ids/);
+    expect(tripwire.requests).toEqual([]);
+  });
 });
 
 describe('CSRF prevention', () => {

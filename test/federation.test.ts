@@ -12,6 +12,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { printSubgraphSdl } from '../src/schema/index.js';
 import { DATAFRAMER_SANDBOX_KEY, startDataFramerSim } from '../src/sandbox/dataframer.js';
+import { PLAYBOOK_SANDBOX_API_KEY, PLAYBOOK_SANDBOX_JWT, startPlaybookSim } from '../src/sandbox/playbook.js';
 import { RETAB_SANDBOX_KEY, startRetabSim } from '../src/sandbox/retab.js';
 import { RUNFLOW_SANDBOX_ADMIN_KEY, startRunflowSim } from '../src/sandbox/runflow.js';
 import type { Simulator } from '../src/sandbox/sim-server.js';
@@ -40,8 +41,8 @@ let deploymentsUrl: string;
 let apollo: ApolloServer;
 
 beforeAll(async () => {
-  const [df, rt, rf, tr] = await Promise.all([startDataFramerSim(), startRetabSim(), startRunflowSim(), startTriggerDevSim()]);
-  sims = [df, rt, rf, tr];
+  const [df, rt, rf, tr, pb] = await Promise.all([startDataFramerSim(), startRetabSim(), startRunflowSim(), startTriggerDevSim(), startPlaybookSim()]);
+  sims = [df, rt, rf, tr, pb];
   rungate = await startGateway({
     DATAFRAMER_API_KEY: DATAFRAMER_SANDBOX_KEY,
     DATAFRAMER_BASE_URL: df.url,
@@ -51,6 +52,9 @@ beforeAll(async () => {
     RUNFLOW_BASE_URL: rf.url,
     TRIGGER_SECRET_KEY: TRIGGER_SANDBOX_SECRET_KEY,
     TRIGGER_BASE_URL: tr.url,
+    PLAYBOOK_API_KEY: PLAYBOOK_SANDBOX_API_KEY,
+    PLAYBOOK_JWT: PLAYBOOK_SANDBOX_JWT,
+    PLAYBOOK_BASE_URL: pb.url,
   });
 
   const schema = buildSubgraphSchema({
@@ -135,6 +139,37 @@ describe('rungate in a federated supergraph', () => {
     expect(res.data?._entities).toEqual([
       { id: 'trigger-dev:run_executing', lifecycle: { __typename: 'RunRunning' } },
       { id: 'dataframer:df-pending', lifecycle: { __typename: 'RunPending' } },
+    ]);
+  });
+
+  it('_entities settles each reference on its own: a missing or malformed one is null with its code, the others resolve', async () => {
+    const res = await rungate.gql(
+      `query($r: [_Any!]!) { _entities(representations: $r) { ... on Run { id lifecycle { __typename } } } }`,
+      {
+        r: [
+          { __typename: 'Run', id: 'trigger-dev:run_failed' },
+          { __typename: 'Run', id: 'retab:exprun_nope' },
+          { __typename: 'Run', id: 'bad' },
+          { __typename: 'Run', id: 'dataframer:df-succeeded' },
+        ],
+      },
+    );
+    expect(res.data?._entities).toEqual([{ id: 'trigger-dev:run_failed', lifecycle: { __typename: 'RunFailed' } }, null, null, { id: 'dataframer:df-succeeded', lifecycle: { __typename: 'RunSucceeded' } }]);
+    const byPath = Object.fromEntries((res.errors ?? []).map((e: any) => [e.path.join('.'), e.extensions.code]));
+    expect(byPath).toEqual({ '_entities.1': 'RUN_NOT_FOUND', '_entities.2': 'INVALID_RUN_INPUT' });
+    expect(JSON.stringify(res.errors)).not.toMatch(/Unexpected error/);
+  });
+
+  it('_entities resolves a Playbook run, which has no read API, with an unknown lifecycle rather than an error', async () => {
+    const id = 'playbook:7ea30000-0000-4000-8000-000000000001/00000000-0000-4000-8000-000000000004';
+    const res = await rungate.gql(
+      `query($r: [_Any!]!) { _entities(representations: $r) { ... on Run { id provider teamId providerRunId lifecycle { __typename } } } }`,
+      { r: [{ __typename: 'Run', id }] },
+    );
+    expect(res.errors).toBeUndefined();
+    expect(sims[4]!.requests).toEqual([]);
+    expect(res.data?._entities).toEqual([
+      { id, provider: 'PLAYBOOK', teamId: '7ea30000-0000-4000-8000-000000000001', providerRunId: '00000000-0000-4000-8000-000000000004', lifecycle: { __typename: 'RunStatusUnknown' } },
     ]);
   });
 });

@@ -74,6 +74,20 @@ describe('input rules, checked before any upstream call', () => {
     expect(tripwire.requests).toEqual([]);
   });
 
+  it('answers a global id passed as runId with a hint, before any upstream call', async () => {
+    const payload = await cancel({ provider: 'RETAB', runId: 'retab:exprun_1' });
+    expect(payload).toMatchObject({ __typename: 'InvalidRunInputError', field: 'runId' });
+    expect(payload.message).toContain('send "exprun_1"');
+    expect(tripwire.requests).toEqual([]);
+  });
+
+  it('ignores teamId for providers that have no teams: not checked, not sent, not on the run', async () => {
+    const payload = await cancel({ provider: 'RETAB', runId: 'exprun_1', teamId: ` ${'t'.repeat(300)} ` });
+    // The tripwire answers 500: the request went out, teamId played no part in it.
+    expect(payload).toMatchObject({ __typename: 'ProviderUnavailableError', providerHttpStatus: 500 });
+    expect(tripwire.requests.map((r) => `${r.method} ${r.path}`)).toEqual(['POST /v1/workflows/experiments/runs/exprun_1/cancel']);
+  });
+
   it('rejects an unknown provider enum value as a GraphQL validation error', async () => {
     const res = await gw.gql(CANCEL_RUN, { input: { provider: 'NOPE', runId: 'x' } });
     expect(res.errors?.[0]?.message).toMatch(/RunProvider/);

@@ -305,6 +305,21 @@ describe('run(id) at Retab: answers in shapes the docs mention but the current r
     }
   });
 
+  it('a timestamp that is not a time reads as null, not as an error of the whole answer', async () => {
+    const { startSimulator } = await import('../src/sandbox/sim-server.js');
+    const body = { id: 'exprun_old', lifecycle: { status: 'completed' }, timing: { created_at: 'yesterday-ish', started_at: 0, completed_at: '2026-05-18T10:00:04+00:00' } };
+    const stub = await startSimulator('retab-times', () => ({ status: 200, body }));
+    const g = await startGateway({ RETAB_API_KEY: 'rt_test_stub', RETAB_BASE_URL: stub.url });
+    try {
+      const res = await g.gql(READ_RUN, { id: 'retab:exprun_old' });
+      expect(res.errors).toBeUndefined();
+      expect(res.data.run).toMatchObject({ createdAt: null, startedAt: null, finishedAt: '2026-05-18T10:00:04.000Z' });
+    } finally {
+      await g.close();
+      await stub.close();
+    }
+  });
+
   it('still refuses an HTML page declared as such, even with a 200', async () => {
     const { startSimulator } = await import('../src/sandbox/sim-server.js');
     const stub = await startSimulator('retab-html', () => ({ status: 200, headers: { 'content-type': 'text/html' }, body: '{"id":"x","lifecycle":{"status":"completed"}}' }));

@@ -1,5 +1,6 @@
-// One request may ask `runs` for at most MAX_RUN_IDS ids in all, counted before execution so
-// that aliases (`a: runs(...) b: runs(...)`) cannot multiply the upstream reads one request causes.
+// One request may ask `runs` (and federation's `_entities`) for at most MAX_RUN_IDS ids in all,
+// counted before execution so that aliases (`a: runs(...) b: runs(...)`) cannot multiply the
+// upstream reads one request causes.
 import { GraphQLError, Kind, visit, type DocumentNode, type OperationDefinitionNode } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 
@@ -11,7 +12,8 @@ export function useRunIdsBudget(maxIds: number): Plugin {
         setResultAndStopExecution({
           errors: [
             new GraphQLError(`runs takes at most ${maxIds} ids per request; this request asks for ${total}.`, {
-              extensions: { code: 'BAD_USER_INPUT' },
+              // A request error, before execution: 400 under application/graphql-response+json.
+              extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } },
             }),
           ],
         });
@@ -20,7 +22,7 @@ export function useRunIdsBudget(maxIds: number): Plugin {
   };
 }
 
-/** Sums the `ids` of every `runs` field the executed operation can reach, fragments included. */
+/** Sums the `ids` of every `runs` field (and `_entities` representations) the executed operation can reach, fragments included. */
 export function countRunIds(document: DocumentNode, operationName: string | undefined, variables: Record<string, unknown>): number {
   const operations = document.definitions.filter((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION);
   const operation = operationName ? operations.find((o) => o.name?.value === operationName) : operations[0];
@@ -31,8 +33,10 @@ export function countRunIds(document: DocumentNode, operationName: string | unde
   const count = (node: Parameters<typeof visit>[0]) =>
     visit(node, {
       Field(field) {
-        if (field.name.value !== 'runs') return;
-        const ids = field.arguments?.find((a) => a.name.value === 'ids')?.value;
+        // _entities: a router's batch of references, one read each, like runs(ids:).
+        const arg = field.name.value === 'runs' ? 'ids' : field.name.value === '_entities' ? 'representations' : undefined;
+        if (!arg) return;
+        const ids = field.arguments?.find((a) => a.name.value === arg)?.value;
         if (ids?.kind === Kind.LIST) total += ids.values.length;
         else if (ids?.kind === Kind.VARIABLE) {
           const value = variables[ids.name.value];

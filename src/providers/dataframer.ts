@@ -4,7 +4,7 @@
 import type { CancelOptions, CancelResult, RunRef, RunSnapshot } from '../runs/domain.js';
 import { ProviderConflictError, RunNotCancellableError } from '../runs/errors.js';
 import { HttpClient, isObject, readErrorEnvelope, upstreamPath } from './http.js';
-import { StatusTable, alreadyCancelled, isTerminal, str, type ProviderAdapter, type RunReader } from './provider.js';
+import { StatusTable, instant, alreadyCancelled, isTerminal, str, type ProviderAdapter, type RunReader } from './provider.js';
 
 export const dataframerStatuses = new StatusTable({
   PENDING: ['PENDING'],
@@ -90,8 +90,8 @@ function toSnapshot(ref: RunRef, run: Record<string, unknown>): RunSnapshot {
     ref,
     status: dataframerStatuses.normalize(providerStatus),
     providerStatus,
-    createdAt: str(run.created_at),
-    finishedAt: str(run.completed_at),
+    createdAt: instant(run.created_at),
+    finishedAt: instant(run.completed_at),
     complete: true,
   };
 }

@@ -55,6 +55,16 @@ export function isTerminal(status: RunStatus): boolean {
   return status === 'SUCCEEDED' || status === 'FAILED' || status === 'CANCELLED';
 }
 
+/**
+ * Reads an optional timestamp as an ISO-8601 instant in UTC; a value that is not a time
+ * ("yesterday", 0, {}) counts as absent rather than failing the whole answer.
+ */
+export function instant(v: unknown): string | undefined {
+  const s = str(v);
+  const ms = s === undefined ? NaN : Date.parse(s);
+  return Number.isNaN(ms) ? undefined : new Date(ms).toISOString();
+}
+
 /** Reads an optional string field; anything else (null, numbers, objects) counts as absent. */
 export function str(v: unknown): string | undefined {
   return typeof v === 'string' && v !== '' ? v : undefined;

@@ -4,7 +4,7 @@
 import type { CancelOptions, CancelResult, RunRef, RunSnapshot } from '../runs/domain.js';
 import { InvalidRunInputError, ProviderConflictError, RunNotCancellableError, RunNotFoundError, ProviderUnavailableError, type GatewayError } from '../runs/errors.js';
 import { HttpClient, isObject, upstreamPath, type UpstreamResponse } from './http.js';
-import { StatusTable, alreadyCancelled, isTerminal, str, type ProviderAdapter, type RunReader } from './provider.js';
+import { StatusTable, instant, alreadyCancelled, isTerminal, str, type ProviderAdapter, type RunReader } from './provider.js';
 
 // Experiment-run vocabulary only; Retab's workflow runs use a different set.
 export const retabStatuses = new StatusTable({
@@ -116,9 +116,9 @@ function toSnapshot(ref: RunRef, run: Record<string, unknown>): RunSnapshot {
     ref,
     status,
     providerStatus,
-    createdAt: str(timing.created_at),
-    startedAt: str(timing.started_at),
-    finishedAt: str(timing.completed_at),
+    createdAt: instant(timing.created_at),
+    startedAt: instant(timing.started_at),
+    finishedAt: instant(timing.completed_at),
     failureMessage: status === 'FAILED' ? (str(lifecycle.message) ?? str(details.message)) : undefined,
     failureCode: status === 'FAILED' ? str(details.error_code) : undefined,
     cancelReason: status === 'CANCELLED' ? str(lifecycle.reason) : undefined,

@@ -5,7 +5,7 @@
 import type { CancelOptions, CancelResult, RunRef, RunSnapshot } from '../runs/domain.js';
 import { InvalidRunInputError, ProviderAuthError, RunNotCancellableError } from '../runs/errors.js';
 import { HttpClient, isObject, readErrorEnvelope, upstreamPath } from './http.js';
-import { StatusTable, alreadyCancelled, isTerminal, str, type ProviderAdapter, type RunReader } from './provider.js';
+import { StatusTable, instant, alreadyCancelled, isTerminal, str, type ProviderAdapter, type RunReader } from './provider.js';
 
 export const runflowStatuses = new StatusTable({
   PENDING: [],
@@ -119,9 +119,9 @@ function toSnapshot(ref: RunRef, run: Record<string, unknown>): RunSnapshot {
     ref,
     status,
     providerStatus,
-    createdAt: str(run.created_at),
-    startedAt: str(run.started_at),
-    finishedAt: str(run.completed_at) ?? str(run.finished_at),
+    createdAt: instant(run.created_at),
+    startedAt: instant(run.started_at),
+    finishedAt: instant(run.completed_at) ?? instant(run.finished_at),
     failureMessage: str(run.failure_message) ?? str(error.message),
     failureCode: str(run.failure_code) ?? str(error.code),
     cancelReason: status === 'CANCELLED' ? (str(run.cancel_reason) ?? str(run.cancellation_reason)) : undefined,

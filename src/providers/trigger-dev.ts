@@ -4,7 +4,7 @@
 import type { CancelOptions, CancelResult, RunRef, RunSnapshot } from '../runs/domain.js';
 import { GatewayError, InvalidRunInputError, RunNotCancellableError, RunNotFoundError } from '../runs/errors.js';
 import { HttpClient, isObject, readErrorEnvelope, upstreamPath, type UpstreamResponse } from './http.js';
-import { StatusTable, alreadyCancelled, isTerminal, str, type ProviderAdapter, type RunReader } from './provider.js';
+import { StatusTable, instant, alreadyCancelled, isTerminal, str, type ProviderAdapter, type RunReader } from './provider.js';
 
 /** The API version the official SDK sends; it fixes the status set the read returns. */
 export const TRIGGER_API_VERSION = '2025-07-16';
@@ -126,10 +126,10 @@ function toSnapshot(ref: RunRef, run: Record<string, unknown>): RunSnapshot {
     ref,
     status,
     providerStatus,
-    createdAt: str(run.createdAt),
-    startedAt: str(run.startedAt),
+    createdAt: instant(run.createdAt),
+    startedAt: instant(run.startedAt),
     // Not updatedAt: it moves for other reasons, and would make a fresh cancel look old.
-    finishedAt: str(run.finishedAt),
+    finishedAt: instant(run.finishedAt),
     failureMessage: status === 'FAILED' ? str(error.message) : undefined,
     failureCode: status === 'FAILED' ? failureCode(error) : undefined,
     complete: true,

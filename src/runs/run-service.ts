@@ -6,7 +6,7 @@ import type { ProviderAdapter } from '../providers/provider.js';
 import { withDeadline, type CircuitStateName } from '../providers/resilience.js';
 import type { CancelOptions, CancelResult, RunProvider, RunRef, RunSnapshot } from './domain.js';
 import { InvalidRunInputError, ProviderNotConfiguredError } from './errors.js';
-import { globalRunId } from './run-ref.js';
+import { globalRunId, providerIdPrefix } from './run-ref.js';
 
 export const MAX_ID_LENGTH = 256;
 /** Half of a UTF-16 surrogate pair without its other half: not well-formed Unicode. */
@@ -106,6 +106,15 @@ export class RequestRuns {
 
 function checkRef(ref: RunRef): void {
   checkId(ref.providerRunId, 'runId', ref.provider);
+  // A global id where the provider's own id belongs: a common slip, and no provider names runs so.
+  const prefix = `${providerIdPrefix(ref.provider)}:`;
+  if (ref.providerRunId.startsWith(prefix)) {
+    throw new InvalidRunInputError(
+      `runId takes the provider's own id, not the global id: send "${ref.providerRunId.slice(prefix.length, prefix.length + 80)}" rather than "${ref.providerRunId.slice(0, 80)}".`,
+      'runId',
+      ref.provider,
+    );
+  }
   if (ref.teamId !== undefined && ref.teamId !== '') checkId(ref.teamId, 'teamId', ref.provider);
 }
 

@@ -29,7 +29,8 @@ builder.mutationField('cancelRun', (t) =>
     errors: { types: CANCEL_ERRORS, directResult: true, union: { name: 'CancelRunPayload' } },
     resolve: (_root, { input }, ctx) =>
       ctx.runs.cancel(
-        { provider: input.provider, providerRunId: input.runId, teamId: input.teamId ?? undefined },
+        // teamId means something to Playbook alone; elsewhere it is ignored, as its description says.
+        { provider: input.provider, providerRunId: input.runId, teamId: input.provider === 'PLAYBOOK' ? (input.teamId ?? undefined) : undefined },
         { reason: input.reason ?? undefined },
       ),
   }),

@@ -1,5 +1,6 @@
 import { CAPABILITIES } from '../providers/provider.js';
 import type { RunSnapshot, RunStatus } from '../runs/domain.js';
+import { OperationNotSupportedError } from '../runs/errors.js';
 import { globalRunId, parseGlobalRunId } from '../runs/run-ref.js';
 import { builder, requireScope, type Context } from './builder.js';
 import { RunProviderEnum, RunStatusEnum } from './enums.js';
@@ -96,8 +97,17 @@ RunObject.implement({
 builder.asEntity(RunObject, {
   key: builder.selection<{ id: string }>('id'),
   // _entities is added by the federation plugin outside Pothos' resolver wrapping: check the scope here.
-  resolveReference: ({ id }, ctx) => {
+  // Each representation settles on its own (async: a throw rejects only its own entity). A typed
+  // error cannot be a member here, so it becomes that entity's GraphQL error, with its code.
+  resolveReference: async ({ id }, ctx) => {
     requireScope(ctx, 'runs:read', '_entities (Run)');
-    return ctx.runs.read(parseGlobalRunId(id));
+    const ref = parseGlobalRunId(id);
+    try {
+      return await ctx.runs.read(ref);
+    } catch (error) {
+      // The run exists for the subgraph that references it; this provider just cannot say how it is.
+      if (error instanceof OperationNotSupportedError) return { ref, status: 'UNKNOWN', complete: true } satisfies RunSnapshot;
+      throw error;
+    }
   },
 });
