@@ -112,7 +112,8 @@ async function faultMatrix() {
     const d = await post(slow.url, CANCEL, { input: trigger.fresh() });
     await slow.close();
     await front.close();
-    const deadline = { ms: d.ms, answer: `${d.body.data.cancelRun.__typename}: ${d.body.data.cancelRun.message}` };
+    const c = d.body.data.cancelRun;
+    const deadline = { ms: d.ms, answer: c.__typename === 'CancelRunSuccess' ? `CancelRunSuccess ${c.outcome}, lifecycle ${c.run.lifecycle.__typename}` : `${c.__typename}: ${c.message}` };
 
     const sockets = Object.fromEntries(PROVIDERS.map((p) => [p, { ...rig.providers[p].fault.connections }]));
     await rig.closeGateway();

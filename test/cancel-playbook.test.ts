@@ -162,17 +162,17 @@ describe('cancelRun at Playbook: a run already in a final state (200, only the m
     expectOneCancelRequest(TEAM, runId);
   });
 
-  it('a final-state message that names no state -> RunNotCancellableError with RunStatusUnknown keeping the message', async () => {
+  it('a final-state message that names no state -> RunNotCancellableError with RunStatusUnknown, the message quoted in its own', async () => {
     const runId = id('43');
     expect(sim.runs.get(runId)!.finalMessage).toBe('Run is already in a final state.');
-    expect(await cancel(runId)).toMatchObject({
+    const payload = await cancel(runId);
+    expect(payload).toMatchObject({
       __typename: 'RunNotCancellableError',
       providerHttpStatus: 200,
-      run: {
-        id: `playbook:${TEAM}/${runId}`,
-        lifecycle: { __typename: 'RunStatusUnknown', status: 'UNKNOWN', providerStatus: 'Run is already in a final state.' },
-      },
+      // providerStatus is a status literal; Playbook sent none, only a sentence.
+      run: { id: `playbook:${TEAM}/${runId}`, lifecycle: { __typename: 'RunStatusUnknown', status: 'UNKNOWN', providerStatus: null } },
     });
+    expect(payload.message).toContain('Playbook said: "Run is already in a final state."');
   });
 
   // Other plausible wordings of "A success message, or final run state", set on a finished run.
@@ -399,7 +399,7 @@ describe('Playbook credentials never leak', () => {
     const runId = id('20');
     sim.runs.get(runId)!.finalMessage = `Run is already in a final state (key ${PLAYBOOK_SANDBOX_API_KEY})`;
     const payload = await cancel(runId);
-    expect(payload.run.lifecycle.providerStatus).toContain('[REDACTED]');
+    expect(payload.message).toContain('[REDACTED]');
     expect(JSON.stringify(payload)).not.toContain(PLAYBOOK_SANDBOX_API_KEY);
   });
 });

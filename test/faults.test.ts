@@ -173,8 +173,8 @@ describe('operation deadline', () => {
       // The cancel is answered properly after 5 s; the read that follows never is.
       front.program({ fault: { kind: 'delay', ms: 5_000 }, when: trigger.isCancel }, { fault: { kind: 'hang' }, when: trigger.isRead });
       const r = await post(slow.url, CANCEL, { input: trigger.fresh() });
-      expect(r.body.data.cancelRun).toMatchObject({ __typename: 'ProviderUnavailableError', retryable: true });
-      expect(r.body.data.cancelRun.message).toMatch(/no answer within|ran out of time/);
+      // The cancel was accepted; the read that would say how far it got ran out of time.
+      expect(r.body.data.cancelRun).toMatchObject({ __typename: 'CancelRunSuccess', outcome: 'CANCEL_REQUESTED', run: { lifecycle: { __typename: 'RunStatusUnknown' } } });
       expect(front.requests.map((q) => q.fault)).toEqual(['delay', 'hang']);
       // Without the deadline the read would wait its full 8 s (13 s in all).
       expect(r.ms).toBeGreaterThanOrEqual(8_500);

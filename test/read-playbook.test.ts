@@ -129,6 +129,17 @@ describe('run(id) for Playbook', () => {
     expect(res.data.providers).toContainEqual({ provider: 'PLAYBOOK', configured: true, supportsCancel: true, supportsRead: false });
   });
 
+  it('tells a form what each provider needs: a team for Playbook, a 3-500 character reason for Runflow only', async () => {
+    const res = await gw.gql(`{ providers { provider requiresTeamId acceptsReason reasonMinLength reasonMaxLength } }`);
+    expect(res.data.providers).toEqual([
+      { provider: 'DATAFRAMER', requiresTeamId: false, acceptsReason: false, reasonMinLength: null, reasonMaxLength: null },
+      { provider: 'RETAB', requiresTeamId: false, acceptsReason: false, reasonMinLength: null, reasonMaxLength: null },
+      { provider: 'RUNFLOW', requiresTeamId: false, acceptsReason: true, reasonMinLength: 3, reasonMaxLength: 500 },
+      { provider: 'PLAYBOOK', requiresTeamId: true, acceptsReason: false, reasonMinLength: null, reasonMaxLength: null },
+      { provider: 'TRIGGER_DEV', requiresTeamId: false, acceptsReason: false, reasonMinLength: null, reasonMaxLength: null },
+    ]);
+  });
+
   it('shows a closed circuit for a configured provider and none for an unconfigured one', async () => {
     const q = `{ providers { provider configured circuit } }`;
     expect((await gw.gql(q)).data.providers).toContainEqual({ provider: 'PLAYBOOK', configured: true, circuit: 'CLOSED' });

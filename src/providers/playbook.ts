@@ -73,14 +73,15 @@ export class PlaybookAdapter implements ProviderAdapter {
     const run: RunSnapshot = {
       ref,
       status: named ? playbookStatuses.normalize(named) : 'UNKNOWN',
-      providerStatus: named ?? (statusField ? this.http.upstreamText(statusField) : clip(text, 200)),
+      // A status literal, never a sentence: what Playbook said in words goes into the error's message.
+      providerStatus: named ?? (statusField ? this.http.upstreamText(statusField) : undefined),
       complete: false,
     };
     if (run.status === 'CANCELLED') return { outcome: alreadyCancelled(res), run };
     // Undocumented: a 200 that names a state still in flight. The cancel was accepted and the
     // run has not reached cancelled yet.
     if (run.status !== 'UNKNOWN' && !isTerminal(run.status)) return { outcome: 'CANCEL_REQUESTED', run };
-    throw new RunNotCancellableError(run, { providerHttpStatus: 200 });
+    throw new RunNotCancellableError(run, { providerHttpStatus: 200 }, named ? undefined : clip(text, 200));
   }
 
 

@@ -6,15 +6,19 @@ import type { UpstreamResponse } from './http.js';
 export interface ProviderCapabilities {
   cancel: boolean;
   read: boolean;
+  /** Whether a cancel needs the run's team (CancelRunInput.teamId). */
+  teamId: boolean;
+  /** The cancel reason the provider takes, in characters; absent: a reason is not forwarded. */
+  reason?: { min: number; max: number };
 }
 
 /** What each provider's API offers, known without credentials so clients can tell before they try. */
 export const CAPABILITIES: Record<RunProvider, ProviderCapabilities> = {
-  DATAFRAMER: { cancel: true, read: true },
-  RETAB: { cancel: true, read: true },
-  RUNFLOW: { cancel: true, read: true },
-  PLAYBOOK: { cancel: true, read: false }, // Playbook documents no single-run read
-  TRIGGER_DEV: { cancel: true, read: true },
+  DATAFRAMER: { cancel: true, read: true, teamId: false },
+  RETAB: { cancel: true, read: true, teamId: false },
+  RUNFLOW: { cancel: true, read: true, teamId: false, reason: { min: 3, max: 500 } },
+  PLAYBOOK: { cancel: true, read: false, teamId: true }, // Playbook documents no single-run read
+  TRIGGER_DEV: { cancel: true, read: true, teamId: false },
 };
 
 /** Reads a run; adapters use it for the reads a cancel needs, so those reads share the request's loader. */

@@ -5,7 +5,7 @@
 import type { CancelOptions, CancelResult, RunRef, RunSnapshot } from '../runs/domain.js';
 import { InvalidRunInputError, ProviderAuthError, RunNotCancellableError } from '../runs/errors.js';
 import { HttpClient, isObject, readErrorEnvelope, upstreamPath } from './http.js';
-import { StatusTable, instant, alreadyCancelled, isTerminal, str, type ProviderAdapter, type RunReader } from './provider.js';
+import { CAPABILITIES, StatusTable, instant, alreadyCancelled, isTerminal, str, type ProviderAdapter, type RunReader } from './provider.js';
 
 export const runflowStatuses = new StatusTable({
   PENDING: [],
@@ -18,8 +18,7 @@ export const runflowStatuses = new StatusTable({
   UNKNOWN: [],
 });
 
-export const RUNFLOW_REASON_MIN = 3;
-export const RUNFLOW_REASON_MAX = 500;
+const { min: RUNFLOW_REASON_MIN, max: RUNFLOW_REASON_MAX } = CAPABILITIES.RUNFLOW.reason!;
 
 export class RunflowAdapter implements ProviderAdapter {
   readonly provider = 'RUNFLOW' as const;
@@ -66,7 +65,8 @@ export class RunflowAdapter implements ProviderAdapter {
         return { outcome: 'CANCEL_REQUESTED', run };
       }
       if (run.status === 'CANCELLED') return { outcome: alreadyCancelled(res), run };
-      if (isTerminal(run.status)) throw new RunNotCancellableError(run, { providerHttpStatus: 200 });
+      // 200 is documented for runs already terminal: a status we cannot place is one of those.
+      if (isTerminal(run.status) || run.status === 'UNKNOWN') throw new RunNotCancellableError(run, { providerHttpStatus: 200 });
       // 200 is documented for terminal runs only; a run still in flight means the cancel did not take.
       return { outcome: 'CANCEL_REQUESTED', run };
     }

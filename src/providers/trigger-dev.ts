@@ -58,8 +58,13 @@ export class TriggerDevAdapter implements ProviderAdapter {
     try {
       run = await read(ref);
     } catch (error) {
-      // The cancel was accepted; a run that cannot be read back yet is still a requested cancel.
-      if (error instanceof RunNotFoundError) return { outcome: 'CANCEL_REQUESTED', run: { ref, status: 'UNKNOWN', complete: false } };
+      // Trigger.dev accepted the cancel: a run that cannot be read back (not yet, or not now) is
+      // still a requested cancel, in a state we cannot see. "Unavailable" would invite a retry of
+      // something that already happened.
+      if (error instanceof GatewayError) {
+        this.remember(ref);
+        return { outcome: 'CANCEL_REQUESTED', run: { ref, status: 'UNKNOWN', complete: false } };
+      }
       throw error;
     }
     if (run.status === 'CANCELLED') {

@@ -55,10 +55,13 @@ export class RunNotCancellableError extends GatewayError {
   constructor(
     readonly run: RunSnapshot,
     details?: UpstreamDetails,
+    /** What the provider said, when its words are all there is to go on. */
+    providerSaid?: string,
   ) {
     super(
       `The ${providerLabel(run.ref.provider)} run "${run.ref.providerRunId}" cannot be cancelled: it has already finished` +
-        (run.status === 'UNKNOWN' ? '.' : ` (${run.status.toLowerCase()}).`),
+        (run.status === 'UNKNOWN' ? '.' : ` (${run.status.toLowerCase()}).`) +
+        (providerSaid ? ` ${providerLabel(run.ref.provider)} said: "${providerSaid}"` : ''),
       run.ref.provider,
       details,
     );

@@ -5,8 +5,9 @@ import { CANCEL_ERRORS } from './errors.js';
 import { RunObject } from './run.js';
 
 const CancelRunInput = builder.inputType('CancelRunInput', {
+  description: 'Which run to cancel, and why.',
   fields: (t) => ({
-    provider: t.field({ type: RunProviderEnum, required: true }),
+    provider: t.field({ type: RunProviderEnum, required: true, description: 'Where the run lives.' }),
     runId: t.string({ required: true, description: "The run's id at its provider (not the global id)." }),
     teamId: t.string({ description: 'The owning team: required by Playbook (a UUID), ignored elsewhere.' }),
     reason: t.string({ description: 'Why, forwarded where the provider takes one (Runflow: 3-500 characters); ignored elsewhere.' }),
@@ -14,9 +15,10 @@ const CancelRunInput = builder.inputType('CancelRunInput', {
 });
 
 const CancelRunSuccess = builder.objectRef<CancelResult>('CancelRunSuccess').implement({
+  description: 'The provider took the cancel, or the run was cancelled already.',
   fields: (t) => ({
-    run: t.field({ type: RunObject, resolve: (r) => r.run }),
-    outcome: t.field({ type: CancelOutcomeEnum, resolve: (r) => r.outcome }),
+    run: t.field({ type: RunObject, description: 'The run as the cancel left it; reading its lifecycle costs no further upstream call.', resolve: (r) => r.run }),
+    outcome: t.field({ type: CancelOutcomeEnum, description: 'What this request did.', resolve: (r) => r.outcome }),
   }),
 });
 
@@ -26,7 +28,7 @@ builder.mutationField('cancelRun', (t) =>
     authScopes: { 'runs:cancel': true },
     description: 'Cancels a run at its provider. Every outcome, including every provider failure, is a member of the payload union.',
     args: { input: t.arg({ type: CancelRunInput, required: true }) },
-    errors: { types: CANCEL_ERRORS, directResult: true, union: { name: 'CancelRunPayload' } },
+    errors: { types: CANCEL_ERRORS, directResult: true, union: { name: 'CancelRunPayload', description: 'The cancel succeeded, or the typed reason it did not: switch on __typename.' } },
     resolve: (_root, { input }, ctx) =>
       ctx.runs.cancel(
         // teamId means something to Playbook alone; elsewhere it is ignored, as its description says.

@@ -10,8 +10,8 @@ type Types = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer T> ? T
 export const GatewayErrorInterface = builder.interfaceRef<E.GatewayError>('GatewayError').implement({
   description: 'Every typed error: a message to show a person and a code to branch on.',
   fields: (t) => ({
-    message: t.exposeString('message'),
-    code: t.field({ type: GatewayErrorCodeEnum, resolve: (e) => e.code }),
+    message: t.exposeString('message', { description: 'What happened, in words fit to show a person; never a credential or a stack.' }),
+    code: t.field({ type: GatewayErrorCodeEnum, description: 'Which error this is, for code to branch on.', resolve: (e) => e.code }),
   }),
 });
 
@@ -37,7 +37,7 @@ builder.objectType(E.RunNotFoundError, {
   name: 'RunNotFoundError',
   description: 'The run does not exist for the configured credentials.',
   interfaces,
-  fields: (t) => ({ ...upstreamFields(t), providerRunId: t.exposeString('providerRunId') }),
+  fields: (t) => ({ ...upstreamFields(t), providerRunId: t.exposeString('providerRunId', { description: 'The provider run id that was looked for.' }) }),
 });
 
 builder.objectType(E.RunNotCancellableError, {
@@ -125,7 +125,7 @@ builder.objectType(E.OperationNotSupportedError, {
   name: 'OperationNotSupportedError',
   description: 'The provider offers no API for this operation (for example, Playbook documents no way to read a run).',
   interfaces,
-  fields: (t) => ({ operation: t.exposeString('operation') }),
+  fields: (t) => ({ operation: t.exposeString('operation', { description: 'What was asked for (e.g. "reading runs").' }) }),
 });
 
 /** The errors a provider operation can answer, in the order the payload unions list them. */

@@ -15,11 +15,15 @@ const CircuitStateEnum = builder.enumType('ProviderCircuitState', {
 const ProviderInfo = builder.objectRef<RunProvider>('ProviderInfo').implement({
   description: 'A provider this gateway speaks to, and what a client can do with it here.',
   fields: (t) => ({
-    provider: t.field({ type: RunProviderEnum, resolve: (p) => p }),
+    provider: t.field({ type: RunProviderEnum, description: 'Which provider.', resolve: (p) => p }),
     name: t.string({ description: 'Its name, for people.', resolve: (p) => providerLabel(p) }),
     configured: t.boolean({ description: 'Whether the gateway holds credentials for it.', resolve: (p, _a, ctx) => ctx.runs.service.isConfigured(p) }),
     supportsCancel: t.boolean({ description: "Whether the provider's API can cancel a run.", resolve: (p) => CAPABILITIES[p].cancel }),
     supportsRead: t.boolean({ description: "Whether the provider's API can read a run.", resolve: (p) => CAPABILITIES[p].read }),
+    requiresTeamId: t.boolean({ description: 'Whether cancelRun needs teamId (Playbook scopes runs by team).', resolve: (p) => CAPABILITIES[p].teamId }),
+    acceptsReason: t.boolean({ description: 'Whether a cancel reason is forwarded to the provider (elsewhere it is ignored).', resolve: (p) => CAPABILITIES[p].reason !== undefined }),
+    reasonMinLength: t.int({ nullable: true, description: 'The shortest reason the provider takes, in characters; null when it takes none.', resolve: (p) => CAPABILITIES[p].reason?.min ?? null }),
+    reasonMaxLength: t.int({ nullable: true, description: 'The longest reason the provider takes, in characters; null when it takes none.', resolve: (p) => CAPABILITIES[p].reason?.max ?? null }),
     circuit: t.field({
       type: CircuitStateEnum,
       nullable: true,

@@ -20,7 +20,7 @@ builder.queryField('run', (t) =>
     type: RunResult,
     authScopes: { 'runs:read': true },
     description: 'Reads one run by its global id.',
-    args: { id: t.arg.id({ required: true }) },
+    args: { id: t.arg.id({ required: true, description: 'A global run id, as Run.id gives it.' }) },
     // The errors plugin turns a thrown READ_ERRORS instance into its union member.
     extensions: { pothosErrors: READ_ERRORS },
     resolve: (_root, { id }, ctx) => ctx.runs.read(parseGlobalRunId(String(id))),
@@ -32,7 +32,7 @@ builder.queryField('runs', (t) =>
     type: [RunResult],
     authScopes: { 'runs:read': true },
     description: `Reads runs by global id: one result per id, in order; one bad id never fails the others. At most ${MAX_RUN_IDS} ids per request, across all runs fields.`,
-    args: { ids: t.arg.idList({ required: true }) },
+    args: { ids: t.arg.idList({ required: true, description: 'Global run ids, as Run.id gives them; duplicates are read once.' }) },
     extensions: { pothosItemErrors: READ_ERRORS },
     resolve: (_root, { ids }, ctx) => {
       // The request-wide cap (MAX_RUN_IDS) is enforced before execution by useRunIdsBudget.

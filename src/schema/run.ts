@@ -1,3 +1,4 @@
+import type { ObjectRef } from '@pothos/core';
 import { CAPABILITIES } from '../providers/provider.js';
 import type { RunSnapshot, RunStatus } from '../runs/domain.js';
 import { OperationNotSupportedError } from '../runs/errors.js';
@@ -11,19 +12,37 @@ export const RunObject = builder.objectRef<RunSnapshot>('Run');
 type Types = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer T> ? T : never;
 type Fields = PothosSchemaTypes.ObjectFieldBuilder<Types, RunSnapshot>;
 
-// One object type per state, all backed by the snapshot that determined the state.
-function lifecycleMember(name: string, description: string, extra: (t: Fields) => object = () => ({})) {
-  return builder.objectRef<RunSnapshot>(name).implement({
-    description,
-    fields: (t) => ({
-      status: t.field({ type: RunStatusEnum, resolve: (s) => s.status }),
-      providerStatus: t.string({
-        nullable: true,
-        description: "The provider's own status literal, as it sent it, when known.",
-        resolve: (s) => s.providerStatus ?? null,
-      }),
-      ...extra(t),
+// What every lifecycle member has, so a client can select it once for all of them:
+// `lifecycle { ... on RunLifecycleState { status providerStatus } }`.
+const MEMBER_NAMES: Record<RunStatus, string> = {
+  PENDING: 'RunPending',
+  QUEUED: 'RunQueued',
+  RUNNING: 'RunRunning',
+  SUCCEEDED: 'RunSucceeded',
+  FAILED: 'RunFailed',
+  CANCELLED: 'RunCancelled',
+  UNKNOWN: 'RunStatusUnknown',
+};
+
+const RunLifecycleState = builder.interfaceRef<RunSnapshot>('RunLifecycleState').implement({
+  description: 'The fields every member of RunLifecycle has.',
+  resolveType: (snapshot) => MEMBER_NAMES[snapshot.status],
+  fields: (t) => ({
+    status: t.field({ type: RunStatusEnum, description: 'The status, normalized across providers.', resolve: (s) => s.status }),
+    providerStatus: t.string({
+      nullable: true,
+      description: "The provider's own status literal, as it sent it, when known.",
+      resolve: (s) => s.providerStatus ?? null,
     }),
+  }),
+});
+
+// One object type per state, all backed by the snapshot that determined the state.
+function lifecycleMember(status: RunStatus, description: string, extra: (t: Fields) => object = () => ({})): ObjectRef<Types, RunSnapshot> {
+  return builder.objectRef<RunSnapshot>(MEMBER_NAMES[status]).implement({
+    description,
+    interfaces: [RunLifecycleState],
+    fields: (t) => ({ ...extra(t) }),
   });
 }
 
@@ -45,12 +64,12 @@ const time = (t: Fields, field: 'startedAt' | 'finishedAt', description: string)
   t.field({ type: DateTime, nullable: true, description, resolve: detail(field) });
 
 const members: Record<RunStatus, ReturnType<typeof lifecycleMember>> = {
-  PENDING: lifecycleMember('RunPending', 'Created; not yet queued for execution.'),
-  QUEUED: lifecycleMember('RunQueued', 'Waiting for a worker.'),
-  RUNNING: lifecycleMember('RunRunning', 'Executing.', (t) => ({
+  PENDING: lifecycleMember('PENDING', 'Created; not yet queued for execution.'),
+  QUEUED: lifecycleMember('QUEUED', 'Waiting for a worker.'),
+  RUNNING: lifecycleMember('RUNNING', 'Executing.', (t) => ({
     startedAt: time(t, 'startedAt', 'When execution started, when the provider says.'),
   })),
-  SUCCEEDED: lifecycleMember('RunSucceeded', 'Finished successfully.', (t) => ({
+  SUCCEEDED: lifecycleMember('SUCCEEDED', 'Finished successfully.', (t) => ({
     finishedAt: time(t, 'finishedAt', 'When the run finished, when the provider says.'),
     partial: t.boolean({
       nullable: true,
@@ -58,20 +77,20 @@ const members: Record<RunStatus, ReturnType<typeof lifecycleMember>> = {
       resolve: (s) => s.partial ?? null,
     }),
   })),
-  FAILED: lifecycleMember('RunFailed', 'Finished with an error.', (t) => ({
+  FAILED: lifecycleMember('FAILED', 'Finished with an error.', (t) => ({
     finishedAt: time(t, 'finishedAt', 'When the run finished, when the provider says.'),
     failureMessage: t.string({ nullable: true, description: "The provider's explanation of the failure.", resolve: (s) => s.failureMessage ?? null }),
     failureCode: t.string({ nullable: true, description: "The provider's machine-readable failure code.", resolve: (s) => s.failureCode ?? null }),
   })),
-  CANCELLED: lifecycleMember('RunCancelled', 'Stopped by a cancel before it finished.', (t) => ({
+  CANCELLED: lifecycleMember('CANCELLED', 'Stopped by a cancel before it finished.', (t) => ({
     finishedAt: time(t, 'finishedAt', 'When the run was cancelled, when the provider says.'),
     reason: t.string({ nullable: true, description: 'Why it was cancelled, where the provider records a reason.', resolve: (s) => s.cancelReason ?? null }),
   })),
-  UNKNOWN: lifecycleMember('RunStatusUnknown', 'The provider reported a status this gateway cannot place; providerStatus holds it.'),
+  UNKNOWN: lifecycleMember('UNKNOWN', 'The provider reported a status this gateway cannot place; providerStatus holds it.'),
 };
 
 export const RunLifecycle = builder.unionType('RunLifecycle', {
-  description: "Where a run is in its life. Every member has status and the provider's own providerStatus.",
+  description: "Where a run is in its life. Every member implements RunLifecycleState (status and the provider's own providerStatus).",
   types: Object.values(members),
   resolveType: (snapshot) => members[snapshot.status],
 });
@@ -83,13 +102,23 @@ RunObject.implement({
       description: 'Global id: <provider>:<providerRunId>, or playbook:<teamId>/<runId>. Accepted by every operation that takes an id.',
       resolve: (s) => globalRunId(s.ref),
     }),
-    provider: t.field({ type: RunProviderEnum, resolve: (s) => s.ref.provider }),
+    provider: t.field({ type: RunProviderEnum, description: 'Where the run lives.', resolve: (s) => s.ref.provider }),
     providerRunId: t.string({ description: "The run's id at its provider.", resolve: (s) => s.ref.providerRunId }),
     teamId: t.string({ nullable: true, description: 'The owning team, for providers that scope runs by team (Playbook).', resolve: (s) => s.ref.teamId ?? null }),
-    lifecycle: t.field({ type: RunLifecycle, resolve: (s) => s }),
-    createdAt: t.field({ type: DateTime, nullable: true, resolve: detail('createdAt') }),
-    startedAt: t.field({ type: DateTime, nullable: true, resolve: detail('startedAt') }),
-    finishedAt: t.field({ type: DateTime, nullable: true, resolve: detail('finishedAt') }),
+    lifecycle: t.field({ type: RunLifecycle, description: 'Where the run is in its life: switch on __typename.', resolve: (s) => s }),
+    createdAt: t.field({ type: DateTime, nullable: true, description: 'When the run was created, when the provider says.', resolve: detail('createdAt') }),
+    startedAt: t.field({
+      type: DateTime,
+      nullable: true,
+      description: 'When it started executing, when the provider says (the same as RunRunning.startedAt, for any state).',
+      resolve: detail('startedAt'),
+    }),
+    finishedAt: t.field({
+      type: DateTime,
+      nullable: true,
+      description: 'When it finished, when the provider says (the same as finishedAt on the finished states).',
+      resolve: detail('finishedAt'),
+    }),
   }),
 });
 
