@@ -99,7 +99,8 @@ RunObject.implement({
   description: 'A run at one provider.',
   fields: (t) => ({
     id: t.id({
-      description: 'Global id: <provider>:<providerRunId>, or playbook:<teamId>/<runId>. Accepted by every operation that takes an id.',
+      description:
+        'Global id: <provider>:<providerRunId>, or playbook:<teamId>/<runId>, each run id percent-encoded as encodeURIComponent does (so retab:a%2Fb is the run "a/b"). Accepted by every operation that takes an id.',
       resolve: (s) => globalRunId(s.ref),
     }),
     provider: t.field({ type: RunProviderEnum, description: 'Where the run lives.', resolve: (s) => s.ref.provider }),
