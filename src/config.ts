@@ -60,6 +60,8 @@ export interface ApiConfig {
   maxTokens: number;
   /** Largest request body accepted, in bytes (413 above it). */
   maxRequestBytes: number;
+  /** RUNGATE_METRICS: serve Prometheus metrics at /metrics. */
+  metrics: boolean;
 }
 
 export interface Config {
@@ -154,6 +156,7 @@ function apiConfig(get: (name: string) => string | undefined, sandbox: boolean):
     maxTokens: integer(get, 'RUNGATE_MAX_TOKENS', 2000, 50, 10_000), // past ~10k tokens, deep nesting can overflow the parser's stack
     // A 1 MB `reason` must still reach the input rules and come back as InvalidRunInputError.
     maxRequestBytes: integer(get, 'RUNGATE_MAX_REQUEST_BYTES', 2 * 1_048_576, 1024, 64 * 1_048_576),
+    metrics: flag(get, 'RUNGATE_METRICS') ?? true,
   };
 }
 

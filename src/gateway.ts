@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import type { DestinationStream, Logger } from 'pino';
 import { checkCallerAuth, type Config } from './config.js';
 import { createLogger } from './logger.js';
+import { Metrics } from './metrics.js';
 import { createAdapters, type Adapters } from './providers/index.js';
 import type { ResponseObserver } from './providers/http.js';
 import { RunService } from './runs/run-service.js';
@@ -35,14 +36,16 @@ export function createGateway(config: Config, options: GatewayOptions = {}): Gat
   // Never serve without caller tokens outside sandbox mode unless the operator opted in.
   checkCallerAuth(config);
   const logger = options.logger ?? createLogger(config.logLevel, options.logDestination);
-  const adapters = createAdapters(config, logger, options.observer);
+  const metrics = config.api.metrics ? new Metrics() : undefined;
+  const adapters = createAdapters(config, logger, options.observer, metrics);
+  metrics?.watchCircuits(adapters.clients);
   const service = new RunService({
     adapters: adapters.configured,
     providers: config.providers,
     circuits: adapters.clients,
     operationTimeoutMs: config.resilience.operationTimeoutMs,
   });
-  const yoga = createServer({ service, logger, api: config.api, simulators: options.simulators });
+  const yoga = createServer({ service, logger, api: config.api, simulators: options.simulators, metrics });
   let server: Server | undefined;
 
   return {

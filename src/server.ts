@@ -12,6 +12,8 @@ import { useCorsAllowList } from './plugins/use-cors-allow-list.js';
 import { useIntrospectionSwitch } from './plugins/use-introspection-switch.js';
 import { useRunIdsBudget } from './plugins/use-run-ids-budget.js';
 import { useSandboxRequestLog } from './plugins/use-sandbox-request-log.js';
+import { useMetrics } from './plugins/use-metrics.js';
+import type { Metrics } from './metrics.js';
 import type { Simulator } from './sandbox/sim-server.js';
 import { MAX_RUN_IDS } from './schema/run-query.js';
 import { useQueryLimits } from './plugins/use-query-limits.js';
@@ -76,13 +78,15 @@ export interface ServerOptions {
   api: ApiConfig;
   /** Sandbox mode: the simulated providers, whose request log is served at /sandbox/requests. */
   simulators?: readonly Simulator[];
+  /** Served at /metrics when given (RUNGATE_METRICS). */
+  metrics?: Metrics;
 }
 
 export type GatewayYoga = YogaServerInstance<Record<string, unknown>, Context>;
 
 const GRAPHQL_ENDPOINT = '/graphql';
 
-export function createServer({ service, logger, api, simulators }: ServerOptions): GatewayYoga {
+export function createServer({ service, logger, api, simulators, metrics }: ServerOptions): GatewayYoga {
   const plugins: Plugin[] = [
     ...(api.corsOrigins.length ? [useCorsAllowList({ origins: api.corsOrigins })] : []),
     useCallerAuth({ tokens: api.tokens, logger }),
@@ -92,15 +96,16 @@ export function createServer({ service, logger, api, simulators }: ServerOptions
     useIntrospectionSwitch({ enabled: api.introspection }),
     useQueryLimits({ maxDepth: api.maxDepth, maxAliases: api.maxAliases, maxTokens: api.maxTokens }),
     useRunIdsBudget(MAX_RUN_IDS),
-    // After caller auth, so configured tokens guard it like everything else.
+    // After caller auth, so configured tokens guard them like everything else.
     ...(simulators?.length ? [useSandboxRequestLog(simulators)] : []),
+    ...(metrics ? [useMetrics(metrics)] : []),
   ];
   return createYoga<Record<string, unknown>, Context>({
     schema: getSchema(),
     graphqlEndpoint: GRAPHQL_ENDPOINT,
     context: ({ request }) => {
       const caller = callerOf(request);
-      return { caller, runs: auditCancels(service.forRequest(), caller, logger) };
+      return { caller, runs: auditCancels(service.forRequest(), caller, logger, metrics) };
     },
     graphiql: api.graphiql
       ? {
@@ -136,7 +141,7 @@ export function createServer({ service, logger, api, simulators }: ServerOptions
 }
 
 /** One log line per cancel with the caller's name (never a token): who cancelled what, and how it ended. */
-function auditCancels(runs: RequestRuns, caller: Caller, logger: Logger): RequestRuns {
+function auditCancels(runs: RequestRuns, caller: Caller, logger: Logger, metrics: Metrics | undefined): RequestRuns {
   const cancel = runs.cancel.bind(runs);
   runs.cancel = async (ref, options) => {
     const started = Date.now();
@@ -150,10 +155,12 @@ function auditCancels(runs: RequestRuns, caller: Caller, logger: Logger): Reques
     try {
       const result = await cancel(ref, options);
       logger.info({ ...what, outcome: result.outcome, ms: Date.now() - started }, 'cancelRun');
+      metrics?.cancel(ref.provider, result.outcome);
       return result;
     } catch (error) {
       const code = error instanceof GatewayError ? error.code : 'INTERNAL';
       logger.info({ ...what, error: code, ms: Date.now() - started }, 'cancelRun');
+      metrics?.cancel(ref.provider, code);
       throw error;
     }
   };

@@ -4,6 +4,7 @@
 import { Pool, errors as undiciErrors } from 'undici';
 import type { Logger } from 'pino';
 import { BrokenCircuitError, IsolatedCircuitError, type CircuitBreakerPolicy } from 'cockatiel';
+import type { Metrics } from '../metrics.js';
 import type { RunProvider, RunRef } from '../runs/domain.js';
 import {
   GatewayError,
@@ -88,21 +89,39 @@ export interface Resilience {
   breaker: BreakerOptions;
 }
 
+export interface HttpClientOptions {
+  provider: RunProvider;
+  baseUrl: string;
+  http: HttpOptions;
+  logger: Logger;
+  redactor: Redactor;
+  /** Sees every upstream answer (tests read headers such as Prism's sl-violations). */
+  observer?: ResponseObserver;
+  resilience?: Resilience;
+  metrics?: Metrics;
+}
+
 export class HttpClient {
+  readonly provider: RunProvider;
+  readonly origin: string;
   private readonly pool: Pool;
   private readonly prefix: string;
   private readonly breaker: CircuitBreakerPolicy;
-  readonly origin: string;
+  private readonly options: HttpOptions;
+  private readonly logger: Logger;
+  private readonly redactor: Redactor;
+  private readonly observer?: ResponseObserver;
+  private readonly resilience: Resilience;
+  private readonly metrics?: Metrics;
 
-  constructor(
-    readonly provider: RunProvider,
-    baseUrl: string,
-    private readonly options: HttpOptions,
-    private readonly logger: Logger,
-    private readonly redactor: Redactor,
-    private readonly observer?: ResponseObserver,
-    private readonly resilience: Resilience = { retry: DEFAULT_RETRY, breaker: DEFAULT_BREAKER },
-  ) {
+  constructor({ provider, baseUrl, http: options, logger, redactor, observer, resilience, metrics }: HttpClientOptions) {
+    this.provider = provider;
+    this.options = options;
+    this.logger = logger;
+    this.redactor = redactor;
+    this.observer = observer;
+    this.resilience = resilience ?? { retry: DEFAULT_RETRY, breaker: DEFAULT_BREAKER };
+    this.metrics = metrics;
     const url = new URL(baseUrl);
     this.origin = url.origin;
     this.prefix = url.pathname.replace(/\/+$/, '');
@@ -113,7 +132,7 @@ export class HttpClient {
       headersTimeout: options.timeoutMs,
       bodyTimeout: options.timeoutMs,
     });
-    this.breaker = createBreaker(resilience.breaker);
+    this.breaker = createBreaker(this.resilience.breaker);
   }
 
   /** The provider's circuit: OPEN while it is failing and requests are refused at once. */
@@ -195,12 +214,15 @@ export class HttpClient {
       response = { status: res.statusCode, headers: responseHeaders, text, json: parseJson(responseHeaders, text), attempt };
     } catch (error) {
       const reason = describeFailure(error, timeoutMs);
-      this.logger.warn({ ...log, durationMs: elapsed(started), failure: reason }, 'upstream request failed');
+      const durationMs = elapsed(started);
+      this.logger.warn({ ...log, durationMs, failure: reason }, 'upstream request failed');
+      this.metrics?.upstream(this.provider, req.method, 'failed', durationMs);
       // Only a connection that never got an answer is safe to send again; a timeout used the time up.
       throw new ConnectionFailure(reason, phase === 'connect' && !isTimeout(error));
     }
     const durationMs = elapsed(started);
     this.logger.info({ ...log, status: response.status, durationMs }, 'upstream request');
+    this.metrics?.upstream(this.provider, req.method, response.status, durationMs);
     this.observer?.({ provider: this.provider, request: req, response, durationMs });
     return response;
   }

@@ -1,6 +1,7 @@
 // Builds one adapter per configured provider, each with its own HTTP pool.
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
+import type { Metrics } from '../metrics.js';
 import type { RunProvider } from '../runs/domain.js';
 import { DataFramerAdapter } from './dataframer.js';
 import { HttpClient, Redactor, type ResponseObserver } from './http.js';
@@ -18,14 +19,14 @@ export interface Adapters {
   close(): Promise<void>;
 }
 
-export function createAdapters(config: Config, logger: Logger, observer?: ResponseObserver): Adapters {
+export function createAdapters(config: Config, logger: Logger, observer?: ResponseObserver, metrics?: Metrics): Adapters {
   const p = config.providers;
   const redactor = new Redactor(
     Object.values(p).flatMap((c) => (c.credentials ? Object.values(c.credentials as Record<string, string>) : [])),
   );
   const clients = new Map<RunProvider, HttpClient>();
   const http = (provider: RunProvider, baseUrl: string | undefined) => {
-    const client = new HttpClient(provider, baseUrl!, config.http[provider], logger, redactor, observer, config.resilience);
+    const client = new HttpClient({ provider, baseUrl: baseUrl!, http: config.http[provider], logger, redactor, observer, resilience: config.resilience, metrics });
     clients.set(provider, client);
     return client;
   };
