@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { DATAFRAMER_SANDBOX_KEY, startDataFramerSim } from '../src/sandbox/dataframer.js';
-import { CANCEL_RUN, startGateway, type TestGateway } from './support/gateway.js';
+import { CANCEL_RUN, startGateway, withStubProvider, type TestGateway } from './support/gateway.js';
 
 let sim: Awaited<ReturnType<typeof startDataFramerSim>>;
 let gw: TestGateway;
@@ -144,24 +144,20 @@ describe('credentials echoed back by a provider', () => {
 describe('cancelRun at DataFramer: any 400 is judged by the run it names', () => {
   // The OpenAPI names this 400 "Job cannot be canceled (already completed/failed)" and its example
   // says "Cannot cancel job. ..."; other 400s are about the request. The read decides either way.
-  async function answer(error: string, status: string | undefined) {
-    const { startSimulator } = await import('../src/sandbox/sim-server.js');
-    const stub = await startSimulator('dataframer-400', (req) =>
-      req.method === 'POST'
-        ? { status: 400, body: { error } }
-        : status
-          ? { status: 200, body: { id: 'r1', status, created_at: '2026-11-01T00:00:00Z', completed_at: '2026-11-01T00:05:00Z' } }
-          : { status: 404 },
+  const answer = (error: string, status: string | undefined) =>
+    withStubProvider(
+      (req) =>
+        req.method === 'POST'
+          ? { status: 400, body: { error } }
+          : status
+            ? { status: 200, body: { id: 'r1', status, created_at: '2026-11-01T00:00:00Z', completed_at: '2026-11-01T00:05:00Z' } }
+            : { status: 404 },
+      (url) => ({ DATAFRAMER_API_KEY: 'sk_live_stub', DATAFRAMER_BASE_URL: url }),
+      async (g, stub) => {
+        const payload = (await g.gql(CANCEL_RUN, { input: { provider: 'DATAFRAMER', runId: 'r1' } })).data.cancelRun;
+        return { payload, calls: stub.requests.map((r) => `${r.method} ${r.path}`) };
+      },
     );
-    const g = await startGateway({ DATAFRAMER_API_KEY: 'sk_live_stub', DATAFRAMER_BASE_URL: stub.url });
-    try {
-      const payload = (await g.gql(CANCEL_RUN, { input: { provider: 'DATAFRAMER', runId: 'r1' } })).data.cancelRun;
-      return { payload, calls: stub.requests.map((r) => `${r.method} ${r.path}`) };
-    } finally {
-      await g.close();
-      await stub.close();
-    }
-  }
 
   it.each([
     ['Job cannot be canceled (already completed/failed)', 'SUCCEEDED', { __typename: 'RunNotCancellableError', run: { lifecycle: { __typename: 'RunSucceeded' } } }],

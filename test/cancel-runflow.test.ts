@@ -7,7 +7,7 @@ import {
   type RunflowRun,
 } from '../src/sandbox/runflow.js';
 import { startSimulator, type Simulator } from '../src/sandbox/sim-server.js';
-import { CANCEL_RUN, startGateway, type TestGateway } from './support/gateway.js';
+import { CANCEL_RUN, startGateway, withStubProvider, type TestGateway } from './support/gateway.js';
 
 const NOW = Date.parse('2026-05-23T10:00:00.000Z');
 const ODD_ID = '01J0 odd/id?x=1';
@@ -468,18 +468,15 @@ describe('cancelRun at Runflow: answers the docs do not promise', () => {
 
 describe('cancelRun at Runflow: a 200 whose status this gateway cannot place', () => {
   it('is RunNotCancellableError with RunStatusUnknown: 200 is documented for runs already terminal', async () => {
-    const { startSimulator } = await import('../src/sandbox/sim-server.js');
-    const stub = await startSimulator('runflow-archived', () => ({ status: 200, body: { id: '01J0X', status_code: 'archived', completed_at: '2026-05-18T10:00:04+00:00' } }));
-    const g = await startGateway({ RUNFLOW_ADMIN_KEY: 'rf_svc_stub', RUNFLOW_BASE_URL: stub.url });
-    try {
-      expect(await cancelWith(g, '01J0X')).toMatchObject({
-        __typename: 'RunNotCancellableError',
-        providerHttpStatus: 200,
-        run: { lifecycle: { __typename: 'RunStatusUnknown', providerStatus: 'archived' } },
-      });
-    } finally {
-      await g.close();
-      await stub.close();
-    }
+    await withStubProvider(
+      () => ({ status: 200, body: { id: '01J0X', status_code: 'archived', completed_at: '2026-05-18T10:00:04+00:00' } }),
+      (url) => ({ RUNFLOW_ADMIN_KEY: 'rf_svc_stub', RUNFLOW_BASE_URL: url }),
+      async (g) =>
+        expect(await cancelWith(g, '01J0X')).toMatchObject({
+          __typename: 'RunNotCancellableError',
+          providerHttpStatus: 200,
+          run: { lifecycle: { __typename: 'RunStatusUnknown', providerStatus: 'archived' } },
+        }),
+    );
   });
 });

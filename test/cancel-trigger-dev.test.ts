@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { UpstreamResponse } from '../src/providers/http.js';
 import { TRIGGER_SANDBOX_SECRET_KEY, startTriggerDevSim, triggerDevSeeds } from '../src/sandbox/trigger-dev.js';
-import { CANCEL_RUN, startGateway, type TestGateway } from './support/gateway.js';
+import { CANCEL_RUN, startGateway, withStubProvider, type TestGateway } from './support/gateway.js';
 
 let sim: Awaited<ReturnType<typeof startTriggerDevSim>>;
 let gw: TestGateway;
@@ -335,21 +335,16 @@ describe('cancelRun at Trigger.dev', () => {
 
 describe("telling ALREADY_CANCELLED from CANCELLED by Trigger.dev's own clock", () => {
   // Both answers are 200 {id}; the run's finishedAt against the cancel answer's Date header decides.
-  async function outcome(dateHeaderOffsetMs: number, finishedAgoMs: number, override: Record<string, unknown> = {}) {
-    const { startSimulator } = await import('../src/sandbox/sim-server.js');
+  function outcome(dateHeaderOffsetMs: number, finishedAgoMs: number, override: Record<string, unknown> = {}) {
     const finishedAt = new Date(Date.now() - finishedAgoMs).toISOString();
-    const stub = await startSimulator('trigger-clock', (req) =>
-      req.method === 'POST'
-        ? { status: 200, headers: { date: new Date(Date.now() + dateHeaderOffsetMs).toUTCString() }, body: { id: 'run_x' } }
-        : { status: 200, body: { id: 'run_x', status: 'CANCELED', finishedAt, updatedAt: finishedAt, ...override } },
+    return withStubProvider(
+      (req) =>
+        req.method === 'POST'
+          ? { status: 200, headers: { date: new Date(Date.now() + dateHeaderOffsetMs).toUTCString() }, body: { id: 'run_x' } }
+          : { status: 200, body: { id: 'run_x', status: 'CANCELED', finishedAt, updatedAt: finishedAt, ...override } },
+      (url) => ({ TRIGGER_SECRET_KEY: 'tr_dev_clock_test', TRIGGER_BASE_URL: url }),
+      async (g) => (await g.gql(CANCEL_RUN, { input: { provider: 'TRIGGER_DEV', runId: 'run_x' } })).data.cancelRun.outcome,
     );
-    const g = await startGateway({ TRIGGER_SECRET_KEY: 'tr_dev_clock_test', TRIGGER_BASE_URL: stub.url });
-    try {
-      return (await g.gql(CANCEL_RUN, { input: { provider: 'TRIGGER_DEV', runId: 'run_x' } })).data.cancelRun.outcome;
-    } finally {
-      await g.close();
-      await stub.close();
-    }
   }
 
   it('a run that finished as our cancel was answered was cancelled by us', async () => {

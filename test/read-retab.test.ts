@@ -2,7 +2,7 @@
 // fidelity to the documented read endpoints (get, list) and FastAPI's routing behaviour.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { RETAB_SANDBOX_KEY, retabSeeds, startRetabSim, type RetabRun } from '../src/sandbox/retab.js';
-import { READ_RUN, startGateway, type TestGateway } from './support/gateway.js';
+import { READ_RUN, startGateway, withStubProvider, type TestGateway } from './support/gateway.js';
 
 const NOW = Date.now();
 const RUNS = '/v1/workflows/experiments/runs';
@@ -286,49 +286,33 @@ describe('simulated Retab: the read endpoints as documented', () => {
 });
 
 describe('run(id) at Retab: answers in shapes the docs mention but the current route does not use', () => {
+  const retabAt = (url: string) => ({ RETAB_API_KEY: 'rt_test_stub', RETAB_BASE_URL: url });
   // The older route renders a flat `status`; some deployments omit the content type. Both are
   // still a run, not an outage.
   it.each([
     ['a flat status (older route)', { 'content-type': 'application/json' }, { id: 'exprun_old', status: 'completed' }, 'RunSucceeded'],
     ['JSON with no content type', {}, { id: 'exprun_old', lifecycle: { status: 'error', message: 'boom' } }, 'RunFailed'],
   ])('reads %s', async (_what, headers, body, typename) => {
-    const { startSimulator } = await import('../src/sandbox/sim-server.js');
-    const stub = await startSimulator('retab-shapes', () => ({ status: 200, headers, body: JSON.stringify(body) }));
-    const g = await startGateway({ RETAB_API_KEY: 'rt_test_stub', RETAB_BASE_URL: stub.url });
-    try {
+    await withStubProvider(() => ({ status: 200, headers, body: JSON.stringify(body) }), retabAt, async (g, stub) => {
       const res = await g.gql(READ_RUN, { id: 'retab:exprun_old' });
       expect(res.data.run).toMatchObject({ __typename: 'Run', lifecycle: { __typename: typename } });
       expect(stub.requests.map((r) => `${r.method} ${r.path}`)).toEqual(['GET /v1/workflows/experiments/runs/exprun_old']);
-    } finally {
-      await g.close();
-      await stub.close();
-    }
+    });
   });
 
   it('a timestamp that is not a time reads as null, not as an error of the whole answer', async () => {
-    const { startSimulator } = await import('../src/sandbox/sim-server.js');
     const body = { id: 'exprun_old', lifecycle: { status: 'completed' }, timing: { created_at: 'yesterday-ish', started_at: 0, completed_at: '2026-05-18T10:00:04+00:00' } };
-    const stub = await startSimulator('retab-times', () => ({ status: 200, body }));
-    const g = await startGateway({ RETAB_API_KEY: 'rt_test_stub', RETAB_BASE_URL: stub.url });
-    try {
+    await withStubProvider(() => ({ status: 200, body }), retabAt, async (g) => {
       const res = await g.gql(READ_RUN, { id: 'retab:exprun_old' });
       expect(res.errors).toBeUndefined();
       expect(res.data.run).toMatchObject({ createdAt: null, startedAt: null, finishedAt: '2026-05-18T10:00:04.000Z' });
-    } finally {
-      await g.close();
-      await stub.close();
-    }
+    });
   });
 
   it('still refuses an HTML page declared as such, even with a 200', async () => {
-    const { startSimulator } = await import('../src/sandbox/sim-server.js');
-    const stub = await startSimulator('retab-html', () => ({ status: 200, headers: { 'content-type': 'text/html' }, body: '{"id":"x","lifecycle":{"status":"completed"}}' }));
-    const g = await startGateway({ RETAB_API_KEY: 'rt_test_stub', RETAB_BASE_URL: stub.url });
-    try {
-      expect((await g.gql(READ_RUN, { id: 'retab:exprun_old' })).data.run).toMatchObject({ __typename: 'ProviderUnavailableError', providerHttpStatus: 200 });
-    } finally {
-      await g.close();
-      await stub.close();
-    }
+    const html = () => ({ status: 200, headers: { 'content-type': 'text/html' }, body: '{"id":"x","lifecycle":{"status":"completed"}}' });
+    await withStubProvider(html, retabAt, async (g) =>
+      expect((await g.gql(READ_RUN, { id: 'retab:exprun_old' })).data.run).toMatchObject({ __typename: 'ProviderUnavailableError', providerHttpStatus: 200 }),
+    );
   });
 });

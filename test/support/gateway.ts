@@ -2,6 +2,7 @@
 import { Writable } from 'node:stream';
 import { loadConfig } from '../../src/config.js';
 import { createGateway, type Gateway, type GatewayOptions } from '../../src/gateway.js';
+import { startSimulator, type SimHandler, type Simulator } from '../../src/sandbox/sim-server.js';
 
 export interface TestGateway {
   gateway: Gateway;
@@ -118,3 +119,22 @@ export const READ_RUN = `query ReadRun($id: ID!) { run(id: $id) { ...RunResultFi
 
 /** Reads many runs by global id, selecting every member of RunResult. */
 export const READ_RUNS = `query ReadRuns($ids: [ID!]!) { runs(ids: $ids) { ...RunResultFields } } ${RUN_RESULT}`;
+
+/**
+ * A one-off provider for one test: a loopback simulator answering with `handler`, a gateway wired
+ * to it by `env(url)`, both closed afterwards. For answers the seeded simulators never give.
+ */
+export async function withStubProvider<T>(
+  handler: SimHandler,
+  env: (url: string) => Record<string, string>,
+  fn: (gw: TestGateway, stub: Simulator) => Promise<T>,
+): Promise<T> {
+  const stub = await startSimulator('stub', handler);
+  const gw = await startGateway(env(stub.url));
+  try {
+    return await fn(gw, stub);
+  } finally {
+    await gw.close();
+    await stub.close();
+  }
+}
