@@ -401,13 +401,20 @@ export function matrix(): { provider: RunProvider; spec: FaultSpec }[] {
 }
 
 /** Checks a result against its expectation without a test runner: the failures, or an empty list. */
+/** Whether `actual` holds everything `expected` does, as toMatchObject judges it. */
+function matches(actual: unknown, expected: unknown): boolean {
+  if (expected === null || typeof expected !== 'object') return actual === expected;
+  if (actual === null || typeof actual !== 'object') return false;
+  return Object.entries(expected).every(([k, v]) => matches((actual as Record<string, unknown>)[k], v));
+}
+
 export function check(result: CaseResult, e: Expectation): string[] {
   const problems: string[] = [];
   const p = result.payload;
   if (result.httpStatus !== 200) problems.push(`HTTP ${result.httpStatus}`);
   if (result.topLevelErrors?.length) problems.push(`top-level errors: ${JSON.stringify(result.topLevelErrors).slice(0, 200)}`);
   if (p?.__typename !== e.typename) problems.push(`answered ${p?.__typename} (${p?.outcome ?? p?.message ?? ''}), expected ${e.typename}`);
-  for (const [k, v] of Object.entries(e.fields ?? {})) if (p?.[k] !== v) problems.push(`${k} = ${JSON.stringify(p?.[k])}, expected ${JSON.stringify(v)}`);
+  for (const [k, v] of Object.entries(e.fields ?? {})) if (!matches(p?.[k], v)) problems.push(`${k} = ${JSON.stringify(p?.[k])}, expected ${JSON.stringify(v)}`);
   if (e.message && !e.message.test(p?.message ?? '')) problems.push(`message "${p?.message}" does not match ${e.message}`);
   if (result.attempts !== e.attempts) problems.push(`${result.attempts} attempts, expected ${e.attempts}`);
   if (e.retryAfter === null && p?.retryAfterSeconds !== null) problems.push(`retryAfterSeconds ${p?.retryAfterSeconds}, expected null`);
