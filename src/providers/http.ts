@@ -196,13 +196,17 @@ export class HttpClient {
     const log = { provider: this.provider, method: req.method, path: req.path, attempt };
     let phase: 'connect' | 'body' = 'connect';
     let response: UpstreamResponse;
+    // The whole attempt's deadline. A timer cleared when the attempt ends, not AbortSignal.timeout,
+    // whose timer outlives the request and fires (building an exception) for every request made.
+    const deadline = new AbortController();
+    const timer = setTimeout(() => deadline.abort(new DOMException(`no answer within ${timeoutMs} ms`, 'TimeoutError')), timeoutMs);
     try {
       const res = await this.pool.request({
         method: req.method,
         path: this.prefix + req.path,
         headers,
         body,
-        signal: AbortSignal.timeout(timeoutMs),
+        signal: deadline.signal,
         headersTimeout: timeoutMs,
         bodyTimeout: timeoutMs,
       });
@@ -219,6 +223,8 @@ export class HttpClient {
       this.metrics?.upstream(this.provider, req.method, 'failed', durationMs);
       // Only a connection that never got an answer is safe to send again; a timeout used the time up.
       throw new ConnectionFailure(reason, phase === 'connect' && !isTimeout(error));
+    } finally {
+      clearTimeout(timer);
     }
     const durationMs = elapsed(started);
     this.logger.info({ ...log, status: response.status, durationMs }, 'upstream request');
