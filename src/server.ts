@@ -11,6 +11,7 @@ import { callerOf, GRAPHIQL_PLACEHOLDER, useCallerAuth } from './plugins/use-cal
 import { useCorsAllowList } from './plugins/use-cors-allow-list.js';
 import { useIntrospectionSwitch } from './plugins/use-introspection-switch.js';
 import { useRunIdsBudget } from './plugins/use-run-ids-budget.js';
+import { useVariableErrorCodes } from './plugins/use-variable-error-codes.js';
 import { useSandboxRequestLog } from './plugins/use-sandbox-request-log.js';
 import { useMetrics } from './plugins/use-metrics.js';
 import type { Metrics } from './metrics.js';
@@ -96,6 +97,7 @@ export function createServer({ service, logger, api, simulators, metrics }: Serv
     useIntrospectionSwitch({ enabled: api.introspection }),
     useQueryLimits({ maxDepth: api.maxDepth, maxAliases: api.maxAliases, maxTokens: api.maxTokens }),
     useRunIdsBudget(MAX_RUN_IDS),
+    useVariableErrorCodes(),
     // After caller auth, so configured tokens guard them like everything else.
     ...(simulators?.length ? [useSandboxRequestLog(simulators)] : []),
     ...(metrics ? [useMetrics(metrics)] : []),

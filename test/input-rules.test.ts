@@ -88,9 +88,17 @@ describe('input rules, checked before any upstream call', () => {
     expect(tripwire.requests.map((r) => `${r.method} ${r.path}`)).toEqual(['POST /v1/workflows/experiments/runs/exprun_1/cancel']);
   });
 
-  it('rejects an unknown provider enum value as a GraphQL validation error', async () => {
+  it('rejects an unknown provider enum value as a GraphQL error with code BAD_USER_INPUT', async () => {
     const res = await gw.gql(CANCEL_RUN, { input: { provider: 'NOPE', runId: 'x' } });
     expect(res.errors?.[0]?.message).toMatch(/RunProvider/);
+    expect(res.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(tripwire.requests).toEqual([]);
+  });
+
+  it('a null for a required variable is BAD_USER_INPUT too, never reaching a resolver', async () => {
+    const res = await gw.gql('query($id: ID!) { run(id: $id) { __typename } }', { id: null });
+    expect(res.data).toBeUndefined();
+    expect(res.errors).toMatchObject([{ message: expect.stringMatching(/^Variable "\$id"/), extensions: { code: 'BAD_USER_INPUT' } }]);
     expect(tripwire.requests).toEqual([]);
   });
 
