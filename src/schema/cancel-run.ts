@@ -17,7 +17,7 @@ const CancelRunInput = builder.inputType('CancelRunInput', {
 const CancelRunSuccess = builder.objectRef<CancelResult>('CancelRunSuccess').implement({
   description: 'The provider took the cancel, or the run was cancelled already.',
   fields: (t) => ({
-    run: t.field({ type: RunObject, description: 'The run as the cancel left it; reading its lifecycle costs no further upstream call.', resolve: (r) => r.run }),
+    run: t.field({ type: RunObject, description: 'The run as the cancel left it; its lifecycle costs no further upstream call (times the cancel answer lacked may cost one read).', resolve: (r) => r.run }),
     outcome: t.field({ type: CancelOutcomeEnum, description: 'What this request did.', resolve: (r) => r.outcome }),
   }),
 });
