@@ -1,3 +1,4 @@
+import { CAPABILITIES } from '../providers/provider.js';
 import type { CancelResult } from '../runs/domain.js';
 import { builder } from './builder.js';
 import { CancelOutcomeEnum, RunProviderEnum } from './enums.js';
@@ -32,7 +33,7 @@ builder.mutationField('cancelRun', (t) =>
     resolve: (_root, { input }, ctx) =>
       ctx.runs.cancel(
         // teamId means something to Playbook alone; elsewhere it is ignored, as its description says.
-        { provider: input.provider, providerRunId: input.runId, teamId: input.provider === 'PLAYBOOK' ? (input.teamId ?? undefined) : undefined },
+        { provider: input.provider, providerRunId: input.runId, teamId: CAPABILITIES[input.provider].teamId ? (input.teamId ?? undefined) : undefined },
         { reason: input.reason ?? undefined },
       ),
   }),

@@ -400,7 +400,6 @@ export function matrix(): { provider: RunProvider; spec: FaultSpec }[] {
   return out;
 }
 
-/** Checks a result against its expectation without a test runner: the failures, or an empty list. */
 /** Whether `actual` holds everything `expected` does, as toMatchObject judges it. */
 function matches(actual: unknown, expected: unknown): boolean {
   if (expected === null || typeof expected !== 'object') return actual === expected;
@@ -408,6 +407,7 @@ function matches(actual: unknown, expected: unknown): boolean {
   return Object.entries(expected).every(([k, v]) => matches((actual as Record<string, unknown>)[k], v));
 }
 
+/** Checks a result against its expectation without a test runner: the failures, or an empty list. */
 export function check(result: CaseResult, e: Expectation): string[] {
   const problems: string[] = [];
   const p = result.payload;
